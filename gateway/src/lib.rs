@@ -1,0 +1,6 @@
+#![doc = include_str!("../README.md")]
+
+pub mod classify;
+pub mod error;
+pub mod forward;
+pub mod handler;

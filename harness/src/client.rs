@@ -1,0 +1,205 @@
+//! A small wire client for the scenario runner: STS over the Query protocol and DynamoDB over
+//! JSON 1.0, SigV4-signed, sent over real HTTP to the edge port. The end-to-end tests use the
+//! real AWS SDKs instead; this exists so scenario files can call any operation by name.
+
+use bytes::Bytes;
+use http::{Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use sigv4_verify::SecretKey;
+
+#[derive(Debug, Clone)]
+pub struct WireClient {
+    endpoint: Uri,
+    host: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Temporary credentials from STS.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: irsa_core::SecretAccessKey,
+    pub session_token: irsa_core::SessionToken,
+    pub assumed_role_arn: String,
+}
+
+/// An AWS error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl WireClient {
+    pub fn new(endpoint: &str) -> anyhow::Result<Self> {
+        let uri: Uri = endpoint.parse()?;
+        let host = uri
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .ok_or_else(|| anyhow::anyhow!("endpoint `{endpoint}` has no host"))?;
+        Ok(Self {
+            endpoint: uri,
+            host,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    async fn post(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> anyhow::Result<(u16, Vec<u8>)> {
+        let mut builder = Request::post(self.endpoint.clone());
+        for (k, v) in headers {
+            builder = builder.header(k, v);
+        }
+        let response = self.client.request(builder.body(Full::new(Bytes::from(body)))?).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes().to_vec();
+        Ok((status, body))
+    }
+
+    /// `AssumeRoleWithWebIdentity`, unsigned, as every SDK sends it.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        token: &str,
+    ) -> anyhow::Result<Result<Credentials, AwsError>> {
+        let form = serde_urlencoded::to_string([
+            ("Action", "AssumeRoleWithWebIdentity"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", role_arn),
+            ("RoleSessionName", session_name),
+            ("WebIdentityToken", token),
+        ])?;
+        let (status, body) = self
+            .post(
+                vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+                form.into_bytes(),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&body);
+        if status != 200 {
+            return Ok(Err(xml_error(status, &text)));
+        }
+        let field = |name: &str| {
+            xml_text(&text, name).ok_or_else(|| anyhow::anyhow!("STS answer lacks `{name}`"))
+        };
+        Ok(Ok(Credentials {
+            access_key_id: field("AccessKeyId")?,
+            secret_access_key: irsa_core::SecretAccessKey::new(field("SecretAccessKey")?),
+            session_token: irsa_core::SessionToken::new(field("SessionToken")?),
+            assumed_role_arn: field("Arn")?,
+        }))
+    }
+
+    /// A signed STS call (GetCallerIdentity).
+    pub async fn sts_signed(
+        &self,
+        credentials: &Credentials,
+        region: &str,
+        action: &str,
+        now: time::OffsetDateTime,
+    ) -> anyhow::Result<Result<String, AwsError>> {
+        let body = format!("Action={action}&Version=2011-06-15");
+        let base = [
+            ("host", self.host.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ];
+        let (status, answer) = self
+            .post(self.signed_headers(&base, body.as_bytes(), credentials, region, "sts", now), body.into_bytes())
+            .await?;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        Ok(if status == 200 { Ok(text) } else { Err(xml_error(status, &text)) })
+    }
+
+    fn signed_headers(
+        &self,
+        base: &[(&str, &str)],
+        body: &[u8],
+        credentials: &Credentials,
+        region: &str,
+        service: &str,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, String)> {
+        let signed = sigv4_verify::sign_request(
+            "POST",
+            "/",
+            "",
+            base,
+            body,
+            &credentials.access_key_id,
+            &SecretKey::new(credentials.secret_access_key.expose().to_owned()),
+            Some(credentials.session_token.expose()),
+            region,
+            service,
+            now,
+        );
+        base.iter()
+            .filter(|(k, _)| *k != "host")
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .chain(signed)
+            .collect()
+    }
+
+    /// A DynamoDB call by operation name with its JSON request.
+    pub async fn dynamodb(
+        &self,
+        credentials: &Credentials,
+        region: &str,
+        operation: &str,
+        request: &serde_json::Value,
+        now: time::OffsetDateTime,
+    ) -> anyhow::Result<Result<serde_json::Value, AwsError>> {
+        let body = serde_json::to_vec(request)?;
+        let target = format!("DynamoDB_20120810.{operation}");
+        let base = [
+            ("host", self.host.as_str()),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let headers = self.signed_headers(&base, &body, credentials, region, "dynamodb", now);
+        let (status, answer) = self.post(headers, body).await?;
+        let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null);
+        if status == 200 {
+            return Ok(Ok(json));
+        }
+        let code = json
+            .get("__type")
+            .and_then(|t| t.as_str())
+            .map(|t| t.rsplit_once('#').map_or(t, |(_, c)| c).to_owned())
+            .unwrap_or_else(|| format!("HTTP{status}"));
+        let message = json
+            .get("Message")
+            .or_else(|| json.get("message"))
+            .and_then(|m| m.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Err(AwsError { status, code, message }))
+    }
+}
+
+fn xml_error(status: u16, text: &str) -> AwsError {
+    AwsError {
+        status,
+        code: xml_text(text, "Code").unwrap_or_else(|| format!("HTTP{status}")),
+        message: xml_text(text, "Message").unwrap_or_default(),
+    }
+}
+
+/// The text of the first `<name>…</name>` element, unescaped.
+pub fn xml_text(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml.get(start..)?.find(&close)?;
+    let raw = xml.get(start..start + len)?;
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}

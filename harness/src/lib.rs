@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cache;
+pub mod client;
+pub mod clock;
+pub mod dynamodb_local;
+pub mod edge;
+pub mod python;
+pub mod run;
+pub mod stack;
+pub mod world_file;

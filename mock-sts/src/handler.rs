@@ -1,0 +1,342 @@
+//! The STS Query endpoint: form → typed request → irsa-core → XML. `AssumeRoleWithWebIdentity`
+//! is unsigned by design; `GetCallerIdentity` is SigV4-signed with a 15-minute skew window.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use irsa_core::SessionStore;
+use irsa_core::World;
+use irsa_core::clock::Clock;
+use irsa_core::session::Session;
+use irsa_core::token::JwksSource;
+use irsa_core::trust::{WebIdentityRequest, assume_role_with_web_identity};
+
+use crate::error::{StsError, StsErrorResponse};
+use crate::xml::{XmlWriter, render_timestamp};
+
+/// Largest body accepted: a 20000-character token, URL-encoded, plus the rest.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+#[derive(Clone)]
+pub struct StsState {
+    pub world: Arc<World>,
+    pub keys: Arc<dyn JwksSource>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for StsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StsState").finish_non_exhaustive()
+    }
+}
+
+pub fn router(state: StsState) -> Router {
+    Router::new()
+        .fallback(|State(state): State<StsState>, request: Request| async move {
+            let (parts, body) = request.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => handle(&state, &parts, bytes).await,
+                Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+            }
+        })
+        .with_state(state)
+}
+
+/// Handle one STS Query request whose body has been read.
+pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let params: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+        Ok(p) => p,
+        Err(_) => Vec::new(),
+    };
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let now = state.clock.now();
+    let result = match get("Action") {
+        Some("AssumeRoleWithWebIdentity") => assume_role_with_web_identity_op(state, &get, now),
+        Some("GetCallerIdentity") => get_caller_identity_op(state, parts, &body, now),
+        Some(other) => Err(StsError::InvalidAction {
+            action: other.to_owned(),
+        }),
+        None => Err(StsError::MissingAction {
+            message: "Missing Action".to_owned(),
+        }),
+    };
+    match result {
+        Ok(xml) => success(xml, &request_id),
+        Err(error) => {
+            tracing::info!(
+                service = "sts",
+                action = get("Action").unwrap_or("-"),
+                decision = "deny",
+                error = error.code(),
+                request_id,
+                "sts request refused"
+            );
+            StsErrorResponse { error, request_id }.into_response()
+        }
+    }
+}
+
+fn success(xml: String, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from(xml));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
+}
+
+fn validation(errors: Vec<String>) -> StsError {
+    let count = errors.len();
+    let noun = if count == 1 { "error" } else { "errors" };
+    StsError::Validation {
+        message: format!("{count} validation {noun} detected: {}", errors.join("; ")),
+    }
+}
+
+fn assume_role_with_web_identity_op<'a>(
+    state: &StsState,
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    now: i64,
+) -> Result<String, StsError> {
+    let mut errors = Vec::new();
+    let role_arn = get("RoleArn");
+    let session_name = get("RoleSessionName");
+    let token = get("WebIdentityToken");
+    let duration = get("DurationSeconds");
+    // Constraints from the botocore model; texts in AWS's coral validation format.
+    match role_arn {
+        None => errors.push(
+            "Value null at 'roleArn' failed to satisfy constraint: Member must not be null".into(),
+        ),
+        Some(v) if v.chars().count() < 20 => errors.push(format!(
+            "Value '{v}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+        )),
+        Some(v) if v.chars().count() > 2048 => errors.push(format!(
+            "Value '{v}' at 'roleArn' failed to satisfy constraint: Member must have length less than or equal to 2048"
+        )),
+        Some(_) => {}
+    }
+    match session_name {
+        None => errors.push(
+            "Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"
+                .into(),
+        ),
+        Some(v) => {
+            if !v
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c))
+            {
+                errors.push(format!(
+                    "Value '{v}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+                ));
+            }
+            let len = v.chars().count();
+            if len > 64 {
+                errors.push(format!(
+                    "Value '{v}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+                ));
+            } else if len < 2 {
+                errors.push(format!(
+                    "Value '{v}' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2"
+                ));
+            }
+        }
+    }
+    match token {
+        None => errors.push(
+            "Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null"
+                .into(),
+        ),
+        // The value is sensitive: AWS elides it from the message.
+        Some(v) if v.chars().count() < 4 => errors.push(
+            "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4".into(),
+        ),
+        Some(v) if v.chars().count() > 20000 => errors.push(
+            "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length less than or equal to 20000".into(),
+        ),
+        Some(_) => {}
+    }
+    let duration_seconds = match duration {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(d) if d < 900 => {
+                errors.push(format!("Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"));
+                None
+            }
+            Ok(d) if d > 43200 => {
+                errors.push(format!("Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"));
+                None
+            }
+            Ok(d) => u32::try_from(d).ok(),
+            Err(_) => {
+                errors.push(format!(
+                    "Value '{v}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer"
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(validation(errors));
+    }
+    let (Some(role_arn), Some(session_name), Some(token)) = (role_arn, session_name, token) else {
+        return Err(validation(vec!["missing required parameter".into()]));
+    };
+    let request = WebIdentityRequest {
+        role_arn,
+        role_session_name: session_name,
+        web_identity_token: token,
+        duration_seconds,
+    };
+    let grant = match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now)
+    {
+        Ok(grant) => grant,
+        Err(cause) => {
+            tracing::info!(
+                service = "sts",
+                action = "sts:AssumeRoleWithWebIdentity",
+                resource = role_arn,
+                decision = "deny",
+                reason = %cause,
+                "assume role refused"
+            );
+            return Err(StsError::from(&cause));
+        }
+    };
+    let mut fill = |buf: &mut [u8]| rand::fill(buf);
+    let session = Session::from_grant(grant, now, &mut fill);
+    let session = state.sessions.insert(session);
+    tracing::info!(
+        service = "sts",
+        action = "sts:AssumeRoleWithWebIdentity",
+        principal = session.web_identity.as_ref().map_or("-", |w| w.subject.as_str()),
+        resource = session.role.arn.as_str(),
+        decision = "allow",
+        access_key_id = session.access_key_id(),
+        "assumed role"
+    );
+    Ok(render_assume_role_with_web_identity(&session))
+}
+
+pub fn render_assume_role_with_web_identity(session: &Session) -> String {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut w = XmlWriter::new();
+    w.open_root("AssumeRoleWithWebIdentityResponse")
+        .open("AssumeRoleWithWebIdentityResult");
+    if let Some(wi) = &session.web_identity {
+        w.leaf("Audience", &wi.audience);
+    }
+    w.open("AssumedRoleUser")
+        .leaf("AssumedRoleId", &session.assumed_role_id)
+        .leaf("Arn", &session.assumed_role_arn)
+        .close("AssumedRoleUser");
+    if let Some(wi) = &session.web_identity {
+        // EKS shows the provider ARN here (wire-contracts §1.3), not the `iss` the API docs name.
+        w.leaf("Provider", &wi.provider_arn);
+    }
+    w.open("Credentials")
+        .leaf("AccessKeyId", &session.credentials.access_key_id)
+        .leaf(
+            "SecretAccessKey",
+            session.credentials.secret_access_key.expose(),
+        )
+        .leaf("SessionToken", session.credentials.session_token.expose())
+        .leaf("Expiration", &render_timestamp(session.expires_at))
+        .close("Credentials");
+    if let Some(wi) = &session.web_identity {
+        w.leaf("SubjectFromWebIdentityToken", &wi.subject);
+    }
+    w.close("AssumeRoleWithWebIdentityResult")
+        .open("ResponseMetadata")
+        .leaf("RequestId", &request_id)
+        .close("ResponseMetadata")
+        .close("AssumeRoleWithWebIdentityResponse");
+    w.finish()
+}
+
+fn get_caller_identity_op(
+    state: &StsState,
+    parts: &http::request::Parts,
+    body: &[u8],
+    now: i64,
+) -> Result<String, StsError> {
+    let session = authenticate(state, parts, body, now)?;
+    let mut w = XmlWriter::new();
+    w.open_root("GetCallerIdentityResponse")
+        .open("GetCallerIdentityResult")
+        .leaf("Arn", &session.assumed_role_arn)
+        .leaf("UserId", &session.assumed_role_id)
+        .leaf("Account", session.role.arn.account())
+        .close("GetCallerIdentityResult")
+        .open("ResponseMetadata")
+        .leaf("RequestId", &uuid::Uuid::new_v4().to_string())
+        .close("ResponseMetadata")
+        .close("GetCallerIdentityResponse");
+    Ok(w.finish())
+}
+
+/// SigV4 for signed STS calls, in the order of wire-contracts §4.2, with STS's codes.
+fn authenticate(
+    state: &StsState,
+    parts: &http::request::Parts,
+    body: &[u8],
+    now: i64,
+) -> Result<Arc<Session>, StsError> {
+    use sigv4_verify::SigErrorKind;
+    let headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect();
+    let request = sigv4_verify::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body,
+    };
+    let policy = sigv4_verify::Policy {
+        service: "sts".to_owned(),
+        max_skew: time::Duration::minutes(15),
+    };
+    let now_dt = time::OffsetDateTime::from_unix_timestamp(now)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let map = |e: sigv4_verify::SigError| match e.kind() {
+        SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
+        SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
+            message: e.to_string(),
+        },
+        SigErrorKind::InvalidSignature => StsError::SignatureDoesNotMatch {
+            message: e.to_string(),
+        },
+    };
+    let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
+    let session = state
+        .sessions
+        .get(&parsed.access_key_id)
+        .ok_or(StsError::InvalidClientTokenId)?;
+    let secret = sigv4_verify::SecretKey::new(
+        session.credentials.secret_access_key.expose().to_owned(),
+    );
+    sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
+    match parsed.security_token.as_deref() {
+        Some(token) if session.credentials.session_token.matches(token) => {}
+        _ => return Err(StsError::InvalidClientTokenId),
+    }
+    if session.is_expired(now) {
+        return Err(StsError::ExpiredSessionToken);
+    }
+    Ok(session)
+}

@@ -1,0 +1,102 @@
+//! Rendering of STS Query-protocol responses. Element order matters: the Rust SDK requires the
+//! `<...Result>` element first and `ResponseMetadata` after it (wire-contracts §1.3).
+
+use std::fmt::Write as _;
+
+pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// Escape text for an XML element body.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A tiny writer for the fixed two-space-indented documents STS sends.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    out: String,
+    depth: usize,
+}
+
+impl XmlWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn open(&mut self, name: &str) -> &mut Self {
+        self.indent();
+        let _ = writeln!(self.out, "<{name}>");
+        self.depth += 1;
+        self
+    }
+
+    pub fn open_root(&mut self, name: &str) -> &mut Self {
+        let _ = writeln!(self.out, "<{name} xmlns=\"{NAMESPACE}\">");
+        self.depth += 1;
+        self
+    }
+
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        self.depth = self.depth.saturating_sub(1);
+        self.indent();
+        let _ = writeln!(self.out, "</{name}>");
+        self
+    }
+
+    pub fn leaf(&mut self, name: &str, text: &str) -> &mut Self {
+        self.indent();
+        let _ = writeln!(self.out, "<{name}>{}</{name}>", escape(text));
+        self
+    }
+
+    fn indent(&mut self) {
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// `2026-11-28T21:32:01Z`: RFC 3339, UTC, whole seconds, as STS sends `Expiration`.
+pub fn render_timestamp(unix: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
+        return "1970-01-01T00:00:00Z".to_owned();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_whole_seconds_with_z() {
+        assert_eq!(render_timestamp(1_795_897_921), "2026-11-28T20:32:01Z");
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+    }
+}

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod scenario;
+
+pub use scenario::{Actor, Call, Expect, ScenarioFile, ScenarioProblem, ScenarioError, Step, parse};

@@ -1,0 +1,268 @@
+//! The spine, end to end: the real `aws-sdk-dynamodb` and `aws-sdk-sts`, built by
+//! `aws_config` from nothing but a pod's environment, against the harness and DynamoDB Local.
+//!
+//! Each SDK config gets its environment through `aws_config`'s own `Env` (the variables
+//! `irsa exec` would export), so tests running in parallel threads never share process
+//! variables. `AWS_ENDPOINT_URL` points every other service at the harness too: an SDK call that
+//! would otherwise go to `*.amazonaws.com` fails loudly against the harness instead.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_types::os_shim_internal::Env;
+use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
+use irsa_harness::stack::{Stack, StackConfig};
+
+/// One DynamoDB Local for the whole test binary; each test has its own stack in front of it.
+fn backend_endpoint() -> &'static str {
+    static BACKEND: OnceLock<Result<String, String>> = OnceLock::new();
+    let result = BACKEND.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match provision(&ProvisionOptions::default()).await {
+                    Ok(backend) => {
+                        let _ = tx.send(Ok(backend.endpoint().to_owned()));
+                        // Keep the backend alive for the life of the test process.
+                        std::future::pending::<()>().await;
+                        drop(backend);
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("{e:#}")));
+                    }
+                }
+            });
+        });
+        rx.recv().unwrap_or_else(|e| Err(e.to_string()))
+    });
+    match result {
+        Ok(endpoint) => endpoint,
+        Err(e) => panic!("DynamoDB Local could not be started: {e}"),
+    }
+}
+
+fn world_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/curity.yaml")
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("irsa-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn start_stack(name: &str) -> Stack {
+    let world = irsa_harness::world_file::load(&world_path()).expect("bundled world loads").world;
+    Stack::start(StackConfig {
+        world,
+        port: 0,
+        state_dir: scratch_dir(name),
+        dynamodb: ProvisionOptions {
+            endpoint: Some(backend_endpoint().to_owned()),
+            ..ProvisionOptions::default()
+        },
+    })
+    .await
+    .expect("stack starts")
+}
+
+/// The SDK config a pod of this service account gets from `aws_config`'s default chain.
+async fn pod_sdk_config(stack: &Stack, namespace: &str, name: &str) -> aws_config::SdkConfig {
+    let mut vars = stack.pod_env(namespace, name).expect("pod env");
+    let none = stack.state_dir().join("no-such-aws-file");
+    vars.push(("AWS_CONFIG_FILE".into(), none.display().to_string()));
+    vars.push(("AWS_SHARED_CREDENTIALS_FILE".into(), none.display().to_string()));
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    aws_config::defaults(BehaviorVersion::latest())
+        .env(Env::from_slice(&pairs))
+        .load()
+        .await
+}
+
+/// A client straight to the backend, bypassing the gateway, to check what it holds.
+async fn backend_client() -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+        .endpoint_url(backend_endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("IRSAHARNESSLOCAL", "x", None, None, "test"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curity_pod_puts_gets_and_queries_its_tables() {
+    let stack = start_stack("allow").await;
+    let config = pod_sdk_config(&stack, "curity", "dynamo-sa").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let pk = format!("un#allow-{}", std::process::id());
+
+    ddb.put_item()
+        .table_name("curity-accounts")
+        .item("pk", s(&pk))
+        .item("userNameInitial", s("z"))
+        .item("userName", s("zed"))
+        .send()
+        .await
+        .expect("PutItem on curity-accounts is allowed");
+    let got = ddb
+        .get_item()
+        .table_name("curity-accounts")
+        .key("pk", s(&pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem on curity-accounts is allowed");
+    assert_eq!(got.item().and_then(|i| i.get("userName")), Some(&s("zed")));
+    let queried = ddb
+        .query()
+        .table_name("curity-accounts")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .send()
+        .await
+        .expect("Query on curity-accounts is allowed");
+    assert_eq!(queried.count(), 1);
+
+    // The SDK's own STS client, through the same chain, sees the assumed-role session.
+    let sts = aws_sdk_sts::Client::new(&config);
+    let me = sts.get_caller_identity().send().await.expect("GetCallerIdentity");
+    assert_eq!(me.account(), Some("111122223333"));
+    let arn = me.arn().unwrap_or_default();
+    assert!(arn.starts_with("arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"), "{arn}");
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curity_pod_is_denied_outside_its_prefix_and_the_backend_is_untouched() {
+    let stack = start_stack("deny").await;
+    let config = pod_sdk_config(&stack, "curity", "dynamo-sa").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let backend = backend_client().await;
+    let marker = format!("marker-{}", std::process::id());
+    backend
+        .put_item()
+        .table_name("other-table")
+        .item("id", s(&marker))
+        .send()
+        .await
+        .expect("seeding other-table directly");
+
+    let err = ddb
+        .get_item()
+        .table_name("other-table")
+        .key("id", s(&marker))
+        .send()
+        .await
+        .expect_err("GetItem on other-table must be denied");
+    let service = err.into_service_error();
+    let meta = aws_sdk_dynamodb::error::ProvideErrorMetadata::meta(&service);
+    assert_eq!(meta.code(), Some("AccessDeniedException"));
+    let message = meta.message().unwrap_or_default();
+    assert!(message.starts_with("User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"), "{message}");
+    assert!(
+        message.ends_with(" is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table because no identity-based policy allows the dynamodb:GetItem action"),
+        "{message}"
+    );
+
+    let err = ddb
+        .delete_table()
+        .table_name("other-table")
+        .send()
+        .await
+        .expect_err("DeleteTable on other-table must be denied");
+    let service = err.into_service_error();
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&service),
+        Some("AccessDeniedException")
+    );
+
+    // DynamoDB Local never saw the denied calls: the table and its item are still there.
+    backend
+        .describe_table()
+        .table_name("other-table")
+        .send()
+        .await
+        .expect("other-table still exists");
+    let item = backend
+        .get_item()
+        .table_name("other-table")
+        .key("id", s(&marker))
+        .send()
+        .await
+        .expect("direct read");
+    assert!(item.item().is_some());
+    stack.shutdown().await;
+}
+
+/// The credential chain's error, flattened with its sources, for message assertions.
+fn chain_error_text(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(" | ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_for_the_wrong_namespace_fails_at_sts_with_access_denied() {
+    let stack = start_stack("wrong-ns").await;
+    let config = pod_sdk_config(&stack, "default", "dynamo-sa").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let err = ddb
+        .get_item()
+        .table_name("curity-accounts")
+        .key("pk", s("un#alice"))
+        .send()
+        .await
+        .expect_err("the default/dynamo-sa pod gets no credentials");
+    let text = chain_error_text(&err);
+    assert!(text.contains("AccessDenied"), "{text}");
+    assert!(text.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"), "{text}");
+    // It failed while loading credentials, so nothing reached DynamoDB.
+    assert!(text.contains("loading credentials") || text.contains("credentials"), "{text}");
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_from_an_unregistered_issuer_fails_with_invalid_identity_token() {
+    let stack = start_stack("unregistered").await;
+    let issuer = stack
+        .world()
+        .cluster("unassociated-cluster")
+        .expect("cluster in world")
+        .issuer
+        .clone();
+    let config = pod_sdk_config(&stack, "curity-staging", "dynamo-sa").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let err = ddb
+        .get_item()
+        .table_name("curity-accounts")
+        .key("pk", s("un#alice"))
+        .send()
+        .await
+        .expect_err("a token from an unassociated issuer is refused");
+    let text = chain_error_text(&err);
+    assert!(text.contains("InvalidIdentityToken"), "{text}");
+    assert!(
+        text.contains(&format!("No OpenIDConnect provider found in your account for {issuer}")),
+        "{text}"
+    );
+    stack.shutdown().await;
+}
