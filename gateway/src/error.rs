@@ -43,9 +43,7 @@ impl DdbError {
             DdbError::InvalidSignature(_) => "com.amazon.coral.service#InvalidSignatureException",
             DdbError::UnrecognizedClient => "com.amazon.coral.service#UnrecognizedClientException",
             DdbError::ExpiredToken => "com.amazon.coral.service#ExpiredTokenException",
-            DdbError::UnknownOperation(_) => {
-                "com.amazon.coral.service#UnknownOperationException"
-            }
+            DdbError::UnknownOperation(_) => "com.amazon.coral.service#UnknownOperationException",
             DdbError::Validation(_) => "com.amazon.coral.validate#ValidationException",
             DdbError::Serialization(_) => "com.amazon.coral.service#SerializationException",
             DdbError::BackendUnavailable(_) => {
@@ -153,13 +151,19 @@ mod tests {
             body,
             r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"no"}"#
         );
-        assert_eq!(DdbError::AccessDenied("x".into()).code(), "AccessDeniedException");
+        assert_eq!(
+            DdbError::AccessDenied("x".into()).code(),
+            "AccessDeniedException"
+        );
     }
 
     #[test]
     fn request_ids_have_dynamodb_shape() {
         let id = new_request_id();
         assert_eq!(id.len(), 52);
-        assert!(id.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
     }
 }

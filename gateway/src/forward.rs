@@ -101,7 +101,10 @@ impl Upstream {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let request = builder
-            .header("host", HeaderValue::from_str(&self.host).map_err(|e| ForwardError::Build(e.into()))?)
+            .header(
+                "host",
+                HeaderValue::from_str(&self.host).map_err(|e| ForwardError::Build(e.into()))?,
+            )
             .body(Full::new(body))
             .map_err(ForwardError::Build)?;
         let response: Response<hyper::body::Incoming> = self

@@ -57,12 +57,21 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let operation = target.rsplit_once('.').map_or(target.as_str(), |(_, op)| op);
+    let operation = target
+        .rsplit_once('.')
+        .map_or(target.as_str(), |(_, op)| op);
     let now = state.clock.now();
     let session = match authenticate(state, parts, &body, now) {
         Ok(ok) => ok,
         Err(error) => {
-            tracing::info!(service = "dynamodb", operation, decision = "deny", error = error.code(), request_id, "unauthenticated call");
+            tracing::info!(
+                service = "dynamodb",
+                operation,
+                decision = "deny",
+                error = error.code(),
+                request_id,
+                "unauthenticated call"
+            );
             return DdbErrorResponse { error, request_id }.into_response();
         }
     };
@@ -77,8 +86,12 @@ pub async fn handle(
     ) {
         Ok(c) => c,
         Err(e) => {
-            let error = if target.starts_with("DynamoDB_20120810.") || target.starts_with("DynamoDBStreams_20120810.") {
-                DdbError::Validation(format!("irsa-harness could not classify this request, so it was denied: {e}"))
+            let error = if target.starts_with("DynamoDB_20120810.")
+                || target.starts_with("DynamoDBStreams_20120810.")
+            {
+                DdbError::Validation(format!(
+                    "irsa-harness could not classify this request, so it was denied: {e}"
+                ))
             } else {
                 DdbError::UnknownOperation(String::new())
             };
@@ -87,7 +100,13 @@ pub async fn handle(
         }
     };
     let source_ip = peer.map(|p| p.ip().to_string());
-    if let Some(denial) = first_denial(&session, &classified.authorizations, &region, now, source_ip.as_deref()) {
+    if let Some(denial) = first_denial(
+        &session,
+        &classified.authorizations,
+        &region,
+        now,
+        source_ip.as_deref(),
+    ) {
         let message = access_denied_message(&session, &denial);
         tracing::info!(
             service = "dynamodb",
@@ -106,15 +125,28 @@ pub async fn handle(
         .into_response();
     }
     for a in &classified.authorizations {
-        tracing::info!(service = "dynamodb", principal = session.assumed_role_arn, action = a.action, resource = a.resource, decision = "allow", request_id, "access allowed");
+        tracing::info!(
+            service = "dynamodb",
+            principal = session.assumed_role_arn,
+            action = a.action,
+            resource = a.resource,
+            decision = "allow",
+            request_id,
+            "access allowed"
+        );
     }
     let content_type = parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-amz-json-1.0");
-    let now_dt = time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    match state.upstream.send(&target, content_type, body, &region, now_dt).await {
+    let now_dt =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    match state
+        .upstream
+        .send(&target, content_type, body, &region, now_dt)
+        .await
+    {
         Ok(forwarded) => {
             let mut response = Response::new(axum::body::Body::from(forwarded.body));
             *response.status_mut() = forwarded.status;
@@ -169,7 +201,8 @@ fn authenticate(
         service: "dynamodb".to_owned(),
         max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
     };
-    let now_dt = time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let now_dt =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let map = |e: sigv4_verify::SigError| match e.kind() {
         SigErrorKind::MissingAuthenticationToken => DdbError::MissingAuthenticationToken,
         SigErrorKind::IncompleteSignature => DdbError::IncompleteSignature(e.to_string()),
@@ -180,7 +213,8 @@ fn authenticate(
         .sessions
         .get(&parsed.access_key_id)
         .ok_or(DdbError::UnrecognizedClient)?;
-    let secret = sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
+    let secret =
+        sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
     sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
     match parsed.security_token.as_deref() {
         Some(token) if session.credentials.session_token.matches(token) => {}
@@ -215,11 +249,30 @@ pub fn first_denial(
                 resource: "*".to_owned(),
                 context: Vec::new(),
             },
-            evaluation: iam_policy::evaluate(&PolicySet::default(), &request_for(session, "dynamodb:Unknown", "*", &[], region, now, source_ip)),
+            evaluation: iam_policy::evaluate(
+                &PolicySet::default(),
+                &request_for(
+                    session,
+                    "dynamodb:Unknown",
+                    "*",
+                    &[],
+                    region,
+                    now,
+                    source_ip,
+                ),
+            ),
         });
     }
     authorizations.iter().find_map(|a| {
-        let request = request_for(session, &a.action, &a.resource, &a.context, region, now, source_ip);
+        let request = request_for(
+            session,
+            &a.action,
+            &a.resource,
+            &a.context,
+            region,
+            now,
+            source_ip,
+        );
         let evaluation = iam_policy::evaluate(&set, &request);
         (evaluation.decision != Decision::Allow).then(|| Denial {
             authorization: a.clone(),
@@ -294,11 +347,23 @@ pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
         session.assumed_role_arn, a.action, a.resource
     );
     match denial.evaluation.decision {
-        Decision::ExplicitDeny => format!("{head} with an explicit deny in a{} {}", article(kind.aws_phrase()), kind.aws_phrase()),
-        _ => format!("{head} because no {} allows the {} action", kind.aws_phrase(), a.action),
+        Decision::ExplicitDeny => format!(
+            "{head} with an explicit deny in a{} {}",
+            article(kind.aws_phrase()),
+            kind.aws_phrase()
+        ),
+        _ => format!(
+            "{head} because no {} allows the {} action",
+            kind.aws_phrase(),
+            a.action
+        ),
     }
 }
 
 fn article(phrase: &str) -> &'static str {
-    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) { "n" } else { "" }
+    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "n"
+    } else {
+        ""
+    }
 }

@@ -190,12 +190,8 @@ mod tests {
 
     #[test]
     fn irsa_cache_dir_wins_over_xdg_and_home() {
-        let dir = resolve_cache_dir(
-            Some("/a".into()),
-            Some("/x".into()),
-            Some("/home/u".into()),
-        )
-        .unwrap();
+        let dir = resolve_cache_dir(Some("/a".into()), Some("/x".into()), Some("/home/u".into()))
+            .unwrap();
         assert_eq!(dir, PathBuf::from("/a"));
     }
 
@@ -221,10 +217,12 @@ mod tests {
 
     #[test]
     fn rejects_names_that_escape_the_cache() {
+        let dir = scratch();
         for bad in ["", "../x", "a/b", ".hidden"] {
-            let r: Result<(), CacheError> = with_install_lock(&scratch(), bad, || Ok(()));
+            let r: Result<(), CacheError> = with_install_lock(&dir, bad, || Ok(()));
             assert!(matches!(r, Err(CacheError::InvalidName(_))), "{bad}");
         }
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -48,12 +48,19 @@ impl WireClient {
         })
     }
 
-    async fn post(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> anyhow::Result<(u16, Vec<u8>)> {
+    async fn post(
+        &self,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
         let mut builder = Request::post(self.endpoint.clone());
         for (k, v) in headers {
             builder = builder.header(k, v);
         }
-        let response = self.client.request(builder.body(Full::new(Bytes::from(body)))?).await?;
+        let response = self
+            .client
+            .request(builder.body(Full::new(Bytes::from(body)))?)
+            .await?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes().to_vec();
         Ok((status, body))
@@ -75,7 +82,10 @@ impl WireClient {
         ])?;
         let (status, body) = self
             .post(
-                vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+                vec![(
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                )],
                 form.into_bytes(),
             )
             .await?;
@@ -108,10 +118,17 @@ impl WireClient {
             ("content-type", "application/x-www-form-urlencoded"),
         ];
         let (status, answer) = self
-            .post(self.signed_headers(&base, body.as_bytes(), credentials, region, "sts", now), body.into_bytes())
+            .post(
+                self.signed_headers(&base, body.as_bytes(), credentials, region, "sts", now),
+                body.into_bytes(),
+            )
             .await?;
         let text = String::from_utf8_lossy(&answer).into_owned();
-        Ok(if status == 200 { Ok(text) } else { Err(xml_error(status, &text)) })
+        Ok(if status == 200 {
+            Ok(text)
+        } else {
+            Err(xml_error(status, &text))
+        })
     }
 
     fn signed_headers(
@@ -161,7 +178,8 @@ impl WireClient {
         ];
         let headers = self.signed_headers(&base, &body, credentials, region, "dynamodb", now);
         let (status, answer) = self.post(headers, body).await?;
-        let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null);
+        let json: serde_json::Value =
+            serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null);
         if status == 200 {
             return Ok(Ok(json));
         }
@@ -176,7 +194,11 @@ impl WireClient {
             .and_then(|m| m.as_str())
             .unwrap_or_default()
             .to_owned();
-        Ok(Err(AwsError { status, code, message }))
+        Ok(Err(AwsError {
+            status,
+            code,
+            message,
+        }))
     }
 }
 

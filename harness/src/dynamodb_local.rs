@@ -281,14 +281,13 @@ pub async fn provision(opts: &ProvisionOptions) -> Result<DynamoDbLocal, Provisi
     }
 
     let mut attempts = Vec::new();
-    let cache_dir = cache::cache_dir();
     let mut cached = false;
-    match &cache_dir {
+    match cache::cache_dir() {
         Err(e) => attempts.push(Attempt {
             route: Route::CachedJar,
-            failure: RouteFailure::Cache(clone_cache_error(e)),
+            failure: RouteFailure::Cache(e),
         }),
-        Ok(dir) => match jar::cached_jar(dir) {
+        Ok(dir) => match jar::cached_jar(&dir) {
             None => attempts.push(Attempt {
                 route: Route::CachedJar,
                 failure: RouteFailure::NotCached(dir.join(jar::npm_cache_entry())),
@@ -326,7 +325,7 @@ pub async fn provision(opts: &ProvisionOptions) -> Result<DynamoDbLocal, Provisi
     } else if cached {
         Err(RouteFailure::AlreadyCached)
     } else {
-        match cache_dir {
+        match cache::cache_dir() {
             Err(e) => Err(RouteFailure::Cache(e)),
             Ok(dir) => download_and_start(dir).await,
         }
@@ -363,22 +362,6 @@ async fn use_endpoint(endpoint: &str) -> Result<DynamoDbLocal, ProvisionError> {
             endpoint: endpoint.to_owned(),
             source,
         }),
-    }
-}
-
-fn clone_cache_error(e: &CacheError) -> CacheError {
-    match e {
-        CacheError::NoLocation => CacheError::NoLocation,
-        CacheError::InvalidName(n) => CacheError::InvalidName(n.clone()),
-        CacheError::Io {
-            action,
-            path,
-            source,
-        } => CacheError::Io {
-            action,
-            path: path.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
     }
 }
 
@@ -428,13 +411,15 @@ enum StartFailure {
 async fn start_jar_once(java: &Path, layout: &JarLayout) -> Result<DynamoDbLocal, StartFailure> {
     let jar_error = |e| StartFailure::Other(RouteFailure::Jar(e));
     let io_error = |action| {
-        move |source| {
-            StartFailure::Other(RouteFailure::Jar(JarError::Io { action, source }))
-        }
+        move |source| StartFailure::Other(RouteFailure::Jar(JarError::Io { action, source }))
     };
     let port = free_port().map_err(io_error("find a free port"))?;
-    let scratch =
-        std::env::temp_dir().join(format!("irsa-dynamodb-local-{}", uuid::Uuid::new_v4()));
+    sweep_stale_scratch_dirs();
+    let scratch = std::env::temp_dir().join(format!(
+        "{SCRATCH_PREFIX}{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&scratch).map_err(io_error("create a scratch directory"))?;
     let log_path = scratch.join("dynamodb-local.log");
     let log = std::fs::File::create(&log_path).map_err(io_error("create the log file"))?;
@@ -448,7 +433,8 @@ async fn start_jar_once(java: &Path, layout: &JarLayout) -> Result<DynamoDbLocal
         }
     };
     let endpoint = format!("http://127.0.0.1:{port}");
-    let uri = ready::parse_endpoint(&endpoint).map_err(|e| StartFailure::Other(RouteFailure::NotReady(e)))?;
+    let uri = ready::parse_endpoint(&endpoint)
+        .map_err(|e| StartFailure::Other(RouteFailure::NotReady(e)))?;
     let ready = ready::wait_ready(&uri, READY_TIMEOUT, || {
         if watched.has_exited() {
             Err(jar::tail(
@@ -493,6 +479,34 @@ async fn start_jar_once(java: &Path, layout: &JarLayout) -> Result<DynamoDbLocal
     }
 }
 
+/// Scratch directories are named `<prefix><harness pid>-<uuid>`.
+const SCRATCH_PREFIX: &str = "irsa-dynamodb-local-";
+
+/// Removes the scratch directories of harness processes that died without cleaning up (e.g.
+/// SIGKILLed). Best effort.
+fn sweep_stale_scratch_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = scratch_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{owner}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The harness pid in a scratch directory's name.
+fn scratch_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(SCRATCH_PREFIX)?;
+    let (pid, uuid) = rest.split_once('-')?;
+    (uuid.len() == 32).then_some(())?;
+    pid.parse().ok()
+}
+
 fn is_port_taken(output: &str) -> bool {
     output.contains("BindException") || output.contains("Address already in use")
 }
@@ -508,13 +522,10 @@ async fn start_docker() -> Result<DynamoDbLocal, RouteFailure> {
     docker::probe_engine(&host)
         .await
         .map_err(RouteFailure::NoDockerEngine)?;
-    let container = tokio::time::timeout(
-        DOCKER_START_TIMEOUT,
-        docker::container_request().start(),
-    )
-    .await
-    .map_err(|_| RouteFailure::ContainerTimeout(DOCKER_START_TIMEOUT))?
-    .map_err(RouteFailure::Container)?;
+    let container = tokio::time::timeout(DOCKER_START_TIMEOUT, docker::container_request().start())
+        .await
+        .map_err(|_| RouteFailure::ContainerTimeout(DOCKER_START_TIMEOUT))?
+        .map_err(RouteFailure::Container)?;
     let port = container
         .get_host_port_ipv4(docker::container_port())
         .await
@@ -572,6 +583,16 @@ mod tests {
              `--dynamodb-endpoint URL` or `--dynamodb-jar PATH`, start a docker engine, or install \
              java 17 and npm"
         );
+    }
+
+    #[test]
+    fn scratch_dirs_name_their_owner() {
+        assert_eq!(
+            scratch_owner("irsa-dynamodb-local-4242-0123456789abcdef0123456789abcdef"),
+            Some(4242)
+        );
+        assert_eq!(scratch_owner("irsa-dynamodb-local-4242-short"), None);
+        assert_eq!(scratch_owner("irsa-run"), None);
     }
 
     #[test]
@@ -636,6 +657,7 @@ mod tests {
             "{outcome:?}"
         );
 
+        let started = std::time::Instant::now();
         let external = provision(&ProvisionOptions {
             endpoint: Some(format!("{}/", ddb.endpoint())),
             ..jar_only()
@@ -645,6 +667,9 @@ mod tests {
         assert_eq!(external.backend(), Backend::Endpoint);
         assert_eq!(external.endpoint(), ddb.endpoint());
         assert_eq!(external.pid(), None);
+        let endpoint_took = started.elapsed();
+
+        let started = std::time::Instant::now();
 
         let explicit = provision(&ProvisionOptions {
             jar: ddb.jar().map(Path::to_path_buf),
@@ -654,7 +679,11 @@ mod tests {
         .unwrap();
         assert_eq!(explicit.backend(), Backend::Jar);
         assert_ne!(explicit.endpoint(), ddb.endpoint());
-        tracing::info!(?first_took, "first provisioning");
+        let explicit_took = started.elapsed();
+        eprintln!(
+            "provisioning took {first_took:?}; an explicit endpoint {:?}; the explicit jar {:?}",
+            endpoint_took, explicit_took
+        );
 
         let pids = [ddb.pid().unwrap(), explicit.pid().unwrap()];
         let endpoint = ddb.endpoint().to_owned();
@@ -662,7 +691,10 @@ mod tests {
         ddb.shutdown().await;
         drop(explicit);
         for pid in pids {
-            assert!(jar::tests::wait_dead(pid, Duration::from_secs(15)).await, "{pid}");
+            assert!(
+                jar::tests::wait_dead(pid, Duration::from_secs(15)).await,
+                "{pid}"
+            );
         }
         assert!(matches!(
             list_tables(&endpoint).await,
@@ -701,7 +733,8 @@ mod tests {
         let mut lines = tokio::io::BufReader::new(helper.stdout.take().unwrap()).lines();
         let line = tokio::time::timeout(Duration::from_secs(300), async {
             while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(rest) = line.strip_prefix(PID_LINE) {
+                // libtest prints `test NAME ... ` on the same line first.
+                if let Some((_, rest)) = line.split_once(PID_LINE) {
                     return rest.to_owned();
                 }
             }
@@ -732,9 +765,6 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert!(
-            matches!(err, ProvisionError::Jar { .. }),
-            "{err}"
-        );
+        assert!(matches!(err, ProvisionError::Jar { .. }), "{err}");
     }
 }

@@ -46,7 +46,9 @@ pub fn destination(method: &Method, headers: &http::HeaderMap, body: &[u8]) -> D
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_none_or(|auth| auth.contains("/sts/aws4_request"));
-        let has_action = body.split(|b| *b == b'&').any(|kv| kv.starts_with(b"Action="));
+        let has_action = body
+            .split(|b| *b == b'&')
+            .any(|kv| kv.starts_with(b"Action="));
         if has_action && scoped_to_sts {
             return Destination::Sts;
         }
@@ -98,26 +100,42 @@ mod tests {
     #[test]
     fn routes_by_request_shape() {
         assert_eq!(
-            destination(&Method::POST, &headers(&[("x-amz-target", "DynamoDB_20120810.GetItem")]), b"{}"),
+            destination(
+                &Method::POST,
+                &headers(&[("x-amz-target", "DynamoDB_20120810.GetItem")]),
+                b"{}"
+            ),
             Destination::DynamoDb
         );
         assert_eq!(
             destination(
                 &Method::POST,
-                &headers(&[("content-type", "application/x-www-form-urlencoded; charset=utf-8")]),
+                &headers(&[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8"
+                )]),
                 b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
             ),
             Destination::Sts
         );
-        assert_eq!(destination(&Method::GET, &headers(&[]), b""), Destination::Issuer);
+        assert_eq!(
+            destination(&Method::GET, &headers(&[]), b""),
+            Destination::Issuer
+        );
         // An S3-style PUT, or a form for another service, is not ours.
-        assert_eq!(destination(&Method::PUT, &headers(&[]), b""), Destination::Unknown);
+        assert_eq!(
+            destination(&Method::PUT, &headers(&[]), b""),
+            Destination::Unknown
+        );
         assert_eq!(
             destination(
                 &Method::POST,
                 &headers(&[
                     ("content-type", "application/x-www-form-urlencoded"),
-                    ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261128/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00")
+                    (
+                        "authorization",
+                        "AWS4-HMAC-SHA256 Credential=AKID/20261128/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00"
+                    )
                 ]),
                 b"Action=ListQueues"
             ),

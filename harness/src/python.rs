@@ -92,7 +92,8 @@ pub async fn ensure_python_tools() -> Result<PythonTools, PythonError> {
 
 /// The blocking body of [`ensure_python_tools`].
 pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
-    let python3 = crate::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+    let python3 =
+        crate::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
     let interpreter = interpreter_identity(&python3)?;
     let name = entry_name(PINS, &interpreter);
     let cache_dir = cache::cache_dir()?;
@@ -165,7 +166,10 @@ fn tools_in(dir: &Path) -> Result<PythonTools, PythonError> {
 /// What identifies the base interpreter: its version and installation prefix.
 fn interpreter_identity(python3: &Path) -> Result<String, PythonError> {
     let output = std::process::Command::new(python3)
-        .args(["-c", "import sys; print(sys.version); print(sys.base_prefix)"])
+        .args([
+            "-c",
+            "import sys; print(sys.version); print(sys.base_prefix)",
+        ])
         .stdin(Stdio::null())
         .output()
         .map_err(io("run `python3`"))?;
@@ -250,7 +254,10 @@ mod tests {
         let second = ensure_python_tools().await.unwrap();
         let second_took = started.elapsed();
         assert_eq!(first, second);
-        assert!(second_took.as_secs() < 5, "second call took {second_took:?}");
+        assert!(
+            second_took.as_secs() < 5,
+            "second call took {second_took:?}"
+        );
 
         let versions = tokio::process::Command::new(&first.python)
             .args([
@@ -260,7 +267,10 @@ mod tests {
             .output()
             .await
             .unwrap();
-        assert_eq!(String::from_utf8_lossy(&versions.stdout).trim(), "1.44.8 1.44.8");
+        assert_eq!(
+            String::from_utf8_lossy(&versions.stdout).trim(),
+            "1.44.8 1.44.8"
+        );
 
         let aws = tokio::process::Command::new(&first.aws)
             .arg("--version")

@@ -56,7 +56,16 @@ impl Report {
 
     /// The allow/deny table, with the message under each failed row.
     pub fn render_table(&self) -> String {
-        let headers = ["scenario", "step", "principal", "action", "resource", "expected", "got", ""];
+        let headers = [
+            "scenario",
+            "step",
+            "principal",
+            "action",
+            "resource",
+            "expected",
+            "got",
+            "",
+        ];
         let rows: Vec<[String; 8]> = self
             .results
             .iter()
@@ -120,7 +129,10 @@ pub fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         } else if path.is_file() {
             files.push(path.clone());
         } else {
-            return Err(anyhow!("`{}` is neither a scenario file nor a folder", path.display()));
+            return Err(anyhow!(
+                "`{}` is neither a scenario file nor a folder",
+                path.display()
+            ));
         }
     }
     Ok(files)
@@ -131,24 +143,38 @@ pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, Scenari
     let mut loaded = Vec::new();
     let mut errors = String::new();
     for file in files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading `{}`", file.display()))?;
         match scenarios::parse(&text, &file.display().to_string()) {
             Ok(s) => loaded.push((file.clone(), s)),
             Err(e) => errors.push_str(&e.to_string()),
         }
     }
-    if errors.is_empty() { Ok(loaded) } else { Err(anyhow!("{errors}")) }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(anyhow!("{errors}"))
+    }
 }
 
-pub async fn run(files: &[PathBuf], dynamodb: &ProvisionOptions, state_root: &Path) -> anyhow::Result<Report> {
+pub async fn run(
+    files: &[PathBuf],
+    dynamodb: &ProvisionOptions,
+    state_root: &Path,
+) -> anyhow::Result<Report> {
     let scenarios = load_scenarios(files)?;
     let mut by_world: BTreeMap<PathBuf, Vec<ScenarioFile>> = BTreeMap::new();
     for (file, scenario) in scenarios {
         let base = file.parent().unwrap_or(Path::new("."));
-        by_world.entry(base.join(&scenario.world)).or_default().push(scenario);
+        by_world
+            .entry(base.join(&scenario.world))
+            .or_default()
+            .push(scenario);
     }
     // One backend for the whole run, shared by each world's stack.
-    let backend = dynamodb_local::provision(dynamodb).await.context("starting a DynamoDB backend")?;
+    let backend = dynamodb_local::provision(dynamodb)
+        .await
+        .context("starting a DynamoDB backend")?;
     let shared = ProvisionOptions {
         endpoint: Some(backend.endpoint().to_owned()),
         ..ProvisionOptions::default()
@@ -172,7 +198,11 @@ pub async fn run(files: &[PathBuf], dynamodb: &ProvisionOptions, state_root: &Pa
 }
 
 /// Run scenarios against a started stack, appending to `report`.
-pub async fn run_on(stack: &Stack, scenarios: &[ScenarioFile], report: &mut Report) -> anyhow::Result<()> {
+pub async fn run_on(
+    stack: &Stack,
+    scenarios: &[ScenarioFile],
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let client = WireClient::new(stack.endpoint())?;
     let region = stack.world().region.clone();
     let mut sessions: HashMap<Actor, Result<Credentials, AwsError>> = HashMap::new();
@@ -215,8 +245,17 @@ fn resource_of(stack: &Stack, step: &Step) -> String {
 pub fn matches_expectation(expect: &Expect, got: &Outcome) -> bool {
     match (expect, got) {
         (Expect::Allow, Outcome::Allowed) => true,
-        (Expect::Deny { code, message_contains }, Outcome::Denied { code: got, message }) => {
-            code == got && message_contains.as_ref().is_none_or(|m| message.contains(m.as_str()))
+        (
+            Expect::Deny {
+                code,
+                message_contains,
+            },
+            Outcome::Denied { code: got, message },
+        ) => {
+            code == got
+                && message_contains
+                    .as_ref()
+                    .is_none_or(|m| message.contains(m.as_str()))
         }
         _ => false,
     }
@@ -235,14 +274,20 @@ async fn credentials_for(
     let sa = stack
         .world()
         .service_account(namespace, name)
-        .ok_or_else(|| anyhow!("scenario acts as `{actor}`, which is not a service account of the world"))?;
+        .ok_or_else(|| {
+            anyhow!("scenario acts as `{actor}`, which is not a service account of the world")
+        })?;
     let role = sa
         .role_arn()
-        .ok_or_else(|| anyhow!("service account `{actor}` has no `eks.amazonaws.com/role-arn` annotation"))?
+        .ok_or_else(|| {
+            anyhow!("service account `{actor}` has no `eks.amazonaws.com/role-arn` annotation")
+        })?
         .to_owned();
     let token = stack.mint_token(namespace, name)?;
     let session_name = format!("irsa-{}-{}", namespace, name);
-    let answer = client.assume_role_with_web_identity(&role, &session_name, &token).await?;
+    let answer = client
+        .assume_role_with_web_identity(&role, &session_name, &token)
+        .await?;
     sessions.insert(actor.clone(), answer.clone());
     Ok(answer)
 }
@@ -256,12 +301,20 @@ async fn run_step(
 ) -> anyhow::Result<Outcome> {
     let credentials = match credentials_for(stack, client, &step.actor, sessions).await? {
         Ok(c) => c,
-        Err(e) => return Ok(Outcome::Denied { code: e.code, message: e.message }),
+        Err(e) => {
+            return Ok(Outcome::Denied {
+                code: e.code,
+                message: e.message,
+            });
+        }
     };
     let now = time::OffsetDateTime::from_unix_timestamp(stack.clock().now())?;
     let answer = match (step.call.service.as_str(), step.call.operation.as_str()) {
         ("sts", "AssumeRoleWithWebIdentity") => Ok(()),
-        ("sts", action) => client.sts_signed(&credentials, region, action, now).await?.map(|_| ()),
+        ("sts", action) => client
+            .sts_signed(&credentials, region, action, now)
+            .await?
+            .map(|_| ()),
         ("dynamodb", operation) => client
             .dynamodb(&credentials, region, operation, &step.request, now)
             .await?
@@ -270,6 +323,9 @@ async fn run_step(
     };
     Ok(match answer {
         Ok(()) => Outcome::Allowed,
-        Err(e) => Outcome::Denied { code: e.code, message: e.message },
+        Err(e) => Outcome::Denied {
+            code: e.code,
+            message: e.message,
+        },
     })
 }

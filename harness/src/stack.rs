@@ -52,9 +52,14 @@ impl Stack {
         let issuers = tokio::task::spawn_blocking(move || -> anyhow::Result<Issuers> {
             let mut list = Vec::new();
             for cluster in &keys_world.clusters {
-                let key = SigningKey::generate()
-                    .with_context(|| format!("generating the signing key of cluster `{}`", cluster.name))?;
-                list.push(Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key));
+                let key = SigningKey::generate().with_context(|| {
+                    format!("generating the signing key of cluster `{}`", cluster.name)
+                })?;
+                list.push(Issuer::new(
+                    cluster.name.clone(),
+                    cluster.issuer.clone(),
+                    key,
+                ));
             }
             Ok(Issuers::new(list))
         })
@@ -63,8 +68,8 @@ impl Stack {
         let backend = dynamodb_local::provision(&config.dynamodb)
             .await
             .context("starting a DynamoDB backend")?;
-        let upstream = gateway::forward::Upstream::new(backend.endpoint())
-            .map_err(|e| anyhow!("{e}"))?;
+        let upstream =
+            gateway::forward::Upstream::new(backend.endpoint()).map_err(|e| anyhow!("{e}"))?;
         let sessions = Arc::new(MemorySessionStore::new());
         let clock = Arc::new(HarnessClock::new());
         create_tables(&upstream, &world, clock.now()).await?;
@@ -217,7 +222,11 @@ impl Stack {
                     () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                 }
                 let now = clock.now();
-                for sa in world.service_accounts.iter().filter(|sa| sa.role_arn().is_some()) {
+                for sa in world
+                    .service_accounts
+                    .iter()
+                    .filter(|sa| sa.role_arn().is_some())
+                {
                     let key = (sa.namespace.clone(), sa.name.clone());
                     let ttl = token_seconds(sa);
                     let last = minted.get(&key).copied().unwrap_or(start);
@@ -226,9 +235,15 @@ impl Stack {
                         match mint_for(&issuers, sa, now).and_then(|t| write_token(&path, &t)) {
                             Ok(()) => {
                                 minted.insert(key, now);
-                                tracing::debug!(namespace = sa.namespace, name = sa.name, "refreshed projected token");
+                                tracing::debug!(
+                                    namespace = sa.namespace,
+                                    name = sa.name,
+                                    "refreshed projected token"
+                                );
                             }
-                            Err(e) => tracing::warn!(error = %e, "could not refresh a projected token"),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not refresh a projected token")
+                            }
                         }
                     }
                 }
@@ -293,12 +308,18 @@ fn mint_for(issuers: &Issuers, sa: &ServiceAccount, now: i64) -> anyhow::Result<
 }
 
 pub fn token_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
-    state_dir.join("tokens").join(namespace).join(name).join("token")
+    state_dir
+        .join("tokens")
+        .join(namespace)
+        .join(name)
+        .join("token")
 }
 
 /// Write a token file atomically, with no trailing newline, as the kubelet does.
 pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
-    let dir = path.parent().ok_or_else(|| anyhow!("token path has no parent"))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| anyhow!("token path has no parent"))?;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".token.{}", uuid::Uuid::new_v4()));
     std::fs::write(&tmp, token.as_bytes())?;
@@ -309,7 +330,12 @@ pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
 /// The variables the pod-identity webhook injects, with the endpoints pointed at the harness.
 /// `AWS_ENDPOINT_URL` (all services) also points here, so an SDK call to any other service
 /// reaches the harness and fails loudly instead of going to real AWS.
-pub fn pod_env(world: &World, sa: &ServiceAccount, token_file: &Path, endpoint: &str) -> Vec<(String, String)> {
+pub fn pod_env(
+    world: &World,
+    sa: &ServiceAccount,
+    token_file: &Path,
+    endpoint: &str,
+) -> Vec<(String, String)> {
     let mut env = Vec::new();
     if let Some(role) = sa.role_arn() {
         env.push(("AWS_ROLE_ARN".to_owned(), role.to_owned()));
@@ -320,7 +346,10 @@ pub fn pod_env(world: &World, sa: &ServiceAccount, token_file: &Path, endpoint: 
     }
     env.push(("AWS_REGION".to_owned(), world.region.clone()));
     env.push(("AWS_DEFAULT_REGION".to_owned(), world.region.clone()));
-    env.push(("AWS_STS_REGIONAL_ENDPOINTS".to_owned(), "regional".to_owned()));
+    env.push((
+        "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
+        "regional".to_owned(),
+    ));
     env.push(("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()));
     env.push(("AWS_ENDPOINT_URL_STS".to_owned(), endpoint.to_owned()));
     env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()));
@@ -335,7 +364,10 @@ async fn create_tables(
 ) -> anyhow::Result<()> {
     let now = time::OffsetDateTime::from_unix_timestamp(now)?;
     for table in &world.tables {
-        let name = table.get("TableName").and_then(|v| v.as_str()).unwrap_or("?");
+        let name = table
+            .get("TableName")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?");
         let body = bytes::Bytes::from(table.to_string());
         let answer = upstream
             .send(

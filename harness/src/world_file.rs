@@ -24,7 +24,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "/" } else { &self.path };
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
         write!(f, "{}: {}: {}", self.file.display(), path, self.message)
     }
 }
@@ -38,7 +42,11 @@ pub struct WorldFileError {
 impl fmt::Display for WorldFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(f, "the world file has {n} problem{}:", if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "the world file has {n} problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             writeln!(f, "  - {p}")?;
         }
@@ -46,11 +54,10 @@ impl fmt::Display for WorldFileError {
     }
 }
 
-/// A loaded world and where it came from.
+/// A loaded world and the file it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedWorld {
     pub world: World,
-    /// Cluster name → whether its OIDC provider is registered in IAM.
     pub source: PathBuf,
 }
 
@@ -127,7 +134,12 @@ impl Resolver {
     }
 
     /// A mapping whose keys must all be in `allowed`; unknown keys are reported.
-    fn mapping<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v Map<String, Value>> {
+    fn mapping<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &str,
+        allowed: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
         let Value::Object(map) = v else {
             self.problem(path, format!("expected a mapping, got {}", kind(v)));
             return None;
@@ -136,7 +148,10 @@ impl Resolver {
             if !allowed.contains(&key.as_str()) {
                 self.problem(
                     &child(path, key),
-                    format!("unknown field `{key}`; expected one of: {}", allowed.join(", ")),
+                    format!(
+                        "unknown field `{key}`; expected one of: {}",
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -148,13 +163,22 @@ impl Resolver {
             None | Some(Value::Null) => &[],
             Some(Value::Array(items)) => items,
             Some(other) => {
-                self.problem(&child(path, key), format!("expected a list, got {}", kind(other)));
+                self.problem(
+                    &child(path, key),
+                    format!("expected a list, got {}", kind(other)),
+                );
                 &[]
             }
         }
     }
 
-    fn string(&mut self, map: &Map<String, Value>, key: &str, path: &str, required: bool) -> Option<String> {
+    fn string(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<String> {
         match map.get(key) {
             None | Some(Value::Null) => {
                 if required {
@@ -166,7 +190,10 @@ impl Resolver {
             // YAML readers turn an unquoted account number into a number: accept it back.
             Some(Value::Number(n)) => Some(n.to_string()),
             Some(other) => {
-                self.problem(&child(path, key), format!("expected a string, got {}", kind(other)));
+                self.problem(
+                    &child(path, key),
+                    format!("expected a string, got {}", kind(other)),
+                );
                 None
             }
         }
@@ -177,7 +204,10 @@ impl Resolver {
             None | Some(Value::Null) => default,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
-                self.problem(&child(path, key), format!("expected true or false, got {}", kind(other)));
+                self.problem(
+                    &child(path, key),
+                    format!("expected true or false, got {}", kind(other)),
+                );
                 default
             }
         }
@@ -192,24 +222,39 @@ impl Resolver {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Value::String(s) => out.push(s.clone()),
-                        other => self.problem(&index(&child(path, key), i), format!("expected a string, got {}", kind(other))),
+                        other => self.problem(
+                            &index(&child(path, key), i),
+                            format!("expected a string, got {}", kind(other)),
+                        ),
                     }
                 }
                 Some(out)
             }
             other => {
-                self.problem(&child(path, key), format!("expected a list of strings, got {}", kind(other)));
+                self.problem(
+                    &child(path, key),
+                    format!("expected a list of strings, got {}", kind(other)),
+                );
                 None
             }
         }
     }
 
     /// An IAM document given inline (`key`: mapping or JSON string) or as a file (`key_file`).
-    fn document(&mut self, map: &Map<String, Value>, key: &str, path: &str, name: &str) -> Option<NamedPolicy> {
+    fn document(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        name: &str,
+    ) -> Option<NamedPolicy> {
         let file_key = format!("{key}_file");
         let (value, at) = match (map.get(key), map.get(&file_key)) {
             (Some(_), Some(_)) => {
-                self.problem(path, format!("give either `{key}` or `{file_key}`, not both"));
+                self.problem(
+                    path,
+                    format!("give either `{key}` or `{file_key}`, not both"),
+                );
                 return None;
             }
             (Some(v), None) => (v.clone(), child(path, key)),
@@ -218,13 +263,19 @@ impl Resolver {
                 match std::fs::read_to_string(&full) {
                     Ok(text) => (Value::String(text), child(path, &file_key)),
                     Err(e) => {
-                        self.problem(&child(path, &file_key), format!("cannot read `{}`: {e}", full.display()));
+                        self.problem(
+                            &child(path, &file_key),
+                            format!("cannot read `{}`: {e}", full.display()),
+                        );
                         return None;
                     }
                 }
             }
             (None, Some(other)) => {
-                self.problem(&child(path, &file_key), format!("expected a path, got {}", kind(other)));
+                self.problem(
+                    &child(path, &file_key),
+                    format!("expected a path, got {}", kind(other)),
+                );
                 return None;
             }
             (None, None) => {
@@ -252,42 +303,88 @@ impl Resolver {
         let root = self.mapping(
             v,
             "",
-            &["account", "region", "clusters", "service_accounts", "policies", "roles", "tables", "oidc_providers"],
+            &[
+                "account",
+                "region",
+                "clusters",
+                "service_accounts",
+                "policies",
+                "roles",
+                "tables",
+                "oidc_providers",
+            ],
         )?;
-        let account = self.string(root, "account", "", false).unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
+        let account = self
+            .string(root, "account", "", false)
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            self.problem("/account", format!("`{account}` is not a 12-digit AWS account id"));
+            self.problem(
+                "/account",
+                format!("`{account}` is not a 12-digit AWS account id"),
+            );
         }
-        let region = self.string(root, "region", "", false).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        let region = self
+            .string(root, "region", "", false)
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
 
         let mut clusters = Vec::new();
         let mut providers = Vec::new();
         for (i, c) in self.list(root, "clusters", "").iter().enumerate() {
             let path = index("/clusters", i);
-            let Some(m) = self.mapping(c, &path, &["name", "issuer", "associate_oidc_provider", "client_ids"]) else { continue };
-            let Some(name) = self.string(m, "name", &path, true) else { continue };
+            let Some(m) = self.mapping(
+                c,
+                &path,
+                &["name", "issuer", "associate_oidc_provider", "client_ids"],
+            ) else {
+                continue;
+            };
+            let Some(name) = self.string(m, "name", &path, true) else {
+                continue;
+            };
             if clusters.iter().any(|c: &Cluster| c.name == name) {
-                self.problem(&child(&path, "name"), format!("cluster `{name}` is defined twice"));
+                self.problem(
+                    &child(&path, "name"),
+                    format!("cluster `{name}` is defined twice"),
+                );
             }
-            let issuer = self.string(m, "issuer", &path, false).unwrap_or_else(|| default_issuer(&account, &region, &name));
+            let issuer = self
+                .string(m, "issuer", &path, false)
+                .unwrap_or_else(|| default_issuer(&account, &region, &name));
             if !issuer.starts_with("https://") {
-                self.problem(&child(&path, "issuer"), format!("`{issuer}` must be an https:// URL, as IAM requires of OIDC providers"));
+                self.problem(
+                    &child(&path, "issuer"),
+                    format!(
+                        "`{issuer}` must be an https:// URL, as IAM requires of OIDC providers"
+                    ),
+                );
             }
             if self.boolean(m, "associate_oidc_provider", &path, true) {
-                let client_ids = self.strings(m, "client_ids", &path).unwrap_or_else(|| vec![STS_AUDIENCE.to_owned()]);
+                let client_ids = self
+                    .strings(m, "client_ids", &path)
+                    .unwrap_or_else(|| vec![STS_AUDIENCE.to_owned()]);
                 providers.push(OidcProvider::new(&account, &issuer, client_ids));
             }
             clusters.push(Cluster { name, issuer });
         }
         for (i, p) in self.list(root, "oidc_providers", "").iter().enumerate() {
             let path = index("/oidc_providers", i);
-            let Some(m) = self.mapping(p, &path, &["url", "client_ids", "thumbprints"]) else { continue };
-            let Some(url) = self.string(m, "url", &path, true) else { continue };
+            let Some(m) = self.mapping(p, &path, &["url", "client_ids", "thumbprints"]) else {
+                continue;
+            };
+            let Some(url) = self.string(m, "url", &path, true) else {
+                continue;
+            };
             let client_ids = self.strings(m, "client_ids", &path).unwrap_or_default();
             let mut provider = OidcProvider::new(&account, &url, client_ids);
             provider.thumbprints = self.strings(m, "thumbprints", &path).unwrap_or_default();
-            if providers.iter().any(|p: &OidcProvider| p.url == provider.url) {
-                self.problem(&child(&path, "url"), format!("provider `{url}` is already registered"));
+            if providers
+                .iter()
+                .any(|p: &OidcProvider| p.url == provider.url)
+            {
+                self.problem(
+                    &child(&path, "url"),
+                    format!("provider `{url}` is already registered"),
+                );
             }
             providers.push(provider);
         }
@@ -295,14 +392,27 @@ impl Resolver {
         let mut managed: BTreeMap<String, (String, NamedPolicy)> = BTreeMap::new();
         for (i, p) in self.list(root, "policies", "").iter().enumerate() {
             let path = index("/policies", i);
-            let Some(m) = self.mapping(p, &path, &["name", "path", "description", "document", "document_file"]) else { continue };
-            let Some(name) = self.string(m, "name", &path, true) else { continue };
-            let iam_path = self.string(m, "path", &path, false).unwrap_or_else(|| "/".to_owned());
+            let Some(m) = self.mapping(
+                p,
+                &path,
+                &["name", "path", "description", "document", "document_file"],
+            ) else {
+                continue;
+            };
+            let Some(name) = self.string(m, "name", &path, true) else {
+                continue;
+            };
+            let iam_path = self
+                .string(m, "path", &path, false)
+                .unwrap_or_else(|| "/".to_owned());
             let arn = managed_policy_arn(&account, &iam_path, &name);
-            if let Some(doc) = self.document(m, "document", &path, &name) {
-                if managed.insert(name.clone(), (arn, doc)).is_some() {
-                    self.problem(&child(&path, "name"), format!("policy `{name}` is defined twice"));
-                }
+            if let Some(doc) = self.document(m, "document", &path, &name)
+                && managed.insert(name.clone(), (arn, doc)).is_some()
+            {
+                self.problem(
+                    &child(&path, "name"),
+                    format!("policy `{name}` is defined twice"),
+                );
             }
         }
 
@@ -312,17 +422,35 @@ impl Resolver {
             let Some(m) = self.mapping(
                 r,
                 &path,
-                &["name", "path", "description", "trust_policy", "trust_policy_file", "managed_policies", "inline_policies", "permissions_boundary", "max_session_duration"],
-            ) else { continue };
-            let Some(name) = self.string(m, "name", &path, true) else { continue };
-            let iam_path = self.string(m, "path", &path, false).unwrap_or_else(|| "/".to_owned());
+                &[
+                    "name",
+                    "path",
+                    "description",
+                    "trust_policy",
+                    "trust_policy_file",
+                    "managed_policies",
+                    "inline_policies",
+                    "permissions_boundary",
+                    "max_session_duration",
+                ],
+            ) else {
+                continue;
+            };
+            let Some(name) = self.string(m, "name", &path, true) else {
+                continue;
+            };
+            let iam_path = self
+                .string(m, "path", &path, false)
+                .unwrap_or_else(|| "/".to_owned());
             let arn = RoleArn::new(&account, &iam_path, &name);
             if let Err(e) = RoleArn::parse(arn.as_str()) {
                 self.problem(&child(&path, "name"), e.to_string());
             }
             let trust = self.document(m, "trust_policy", &path, &format!("{name} trust policy"));
             let mut policies = Vec::new();
-            let managed_list = self.strings(m, "managed_policies", &path).unwrap_or_default();
+            let managed_list = self
+                .strings(m, "managed_policies", &path)
+                .unwrap_or_default();
             for (j, reference) in managed_list.iter().enumerate() {
                 let found = managed
                     .iter()
@@ -338,8 +466,13 @@ impl Resolver {
             }
             for (j, p) in self.list(m, "inline_policies", &path).iter().enumerate() {
                 let ipath = index(&child(&path, "inline_policies"), j);
-                let Some(im) = self.mapping(p, &ipath, &["name", "document", "document_file"]) else { continue };
-                let Some(iname) = self.string(im, "name", &ipath, true) else { continue };
+                let Some(im) = self.mapping(p, &ipath, &["name", "document", "document_file"])
+                else {
+                    continue;
+                };
+                let Some(iname) = self.string(im, "name", &ipath, true) else {
+                    continue;
+                };
                 if let Some(doc) = self.document(im, "document", &ipath, &iname) {
                     policies.push(doc);
                 }
@@ -352,7 +485,10 @@ impl Resolver {
                         .find(|(n, (a, _))| **n == reference || *a == reference)
                         .map(|(_, (_, doc))| doc.clone());
                     if found.is_none() {
-                        self.problem(&child(&path, "permissions_boundary"), format!("no policy named `{reference}` under `policies`"));
+                        self.problem(
+                            &child(&path, "permissions_boundary"),
+                            format!("no policy named `{reference}` under `policies`"),
+                        );
                     }
                     found
                 }
@@ -362,12 +498,18 @@ impl Resolver {
                 Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
                     Some(d) if (3600..=43200).contains(&d) => d,
                     _ => {
-                        self.problem(&child(&path, "max_session_duration"), format!("`{n}` is not between 3600 and 43200 seconds"));
+                        self.problem(
+                            &child(&path, "max_session_duration"),
+                            format!("`{n}` is not between 3600 and 43200 seconds"),
+                        );
                         3600
                     }
                 },
                 Some(other) => {
-                    self.problem(&child(&path, "max_session_duration"), format!("expected seconds, got {}", kind(other)));
+                    self.problem(
+                        &child(&path, "max_session_duration"),
+                        format!("expected seconds, got {}", kind(other)),
+                    );
                     3600
                 }
             };
@@ -381,7 +523,10 @@ impl Resolver {
                 max_session_duration,
             };
             if roles.insert(name.clone(), role).is_some() {
-                self.problem(&child(&path, "name"), format!("role `{name}` is defined twice"));
+                self.problem(
+                    &child(&path, "name"),
+                    format!("role `{name}` is defined twice"),
+                );
             }
         }
 
@@ -389,20 +534,45 @@ impl Resolver {
         let mut seen = BTreeSet::new();
         for (i, s) in self.list(root, "service_accounts", "").iter().enumerate() {
             let path = index("/service_accounts", i);
-            let Some(m) = self.mapping(s, &path, &["apiVersion", "kind", "metadata", "cluster", "automountServiceAccountToken"]) else { continue };
+            let Some(m) = self.mapping(
+                s,
+                &path,
+                &[
+                    "apiVersion",
+                    "kind",
+                    "metadata",
+                    "cluster",
+                    "automountServiceAccountToken",
+                ],
+            ) else {
+                continue;
+            };
             if let Some(kind_value) = self.string(m, "kind", &path, false)
                 && kind_value != "ServiceAccount"
             {
-                self.problem(&child(&path, "kind"), format!("expected `ServiceAccount`, got `{kind_value}`"));
+                self.problem(
+                    &child(&path, "kind"),
+                    format!("expected `ServiceAccount`, got `{kind_value}`"),
+                );
             }
             let meta_path = child(&path, "metadata");
             let Some(meta_value) = m.get("metadata") else {
                 self.problem(&meta_path, "`metadata` is required");
                 continue;
             };
-            let Some(meta) = self.mapping(meta_value, &meta_path, &["name", "namespace", "annotations", "labels", "uid"]) else { continue };
-            let Some(name) = self.string(meta, "name", &meta_path, true) else { continue };
-            let namespace = self.string(meta, "namespace", &meta_path, false).unwrap_or_else(|| "default".to_owned());
+            let Some(meta) = self.mapping(
+                meta_value,
+                &meta_path,
+                &["name", "namespace", "annotations", "labels", "uid"],
+            ) else {
+                continue;
+            };
+            let Some(name) = self.string(meta, "name", &meta_path, true) else {
+                continue;
+            };
+            let namespace = self
+                .string(meta, "namespace", &meta_path, false)
+                .unwrap_or_else(|| "default".to_owned());
             let mut annotations = BTreeMap::new();
             match meta.get("annotations") {
                 None | Some(Value::Null) => {}
@@ -412,23 +582,35 @@ impl Resolver {
                             Value::String(s) => {
                                 annotations.insert(k.clone(), s.clone());
                             }
-                            other => self.problem(&child(&child(&meta_path, "annotations"), k), format!("annotation values are strings, got {}", kind(other))),
+                            other => self.problem(
+                                &child(&child(&meta_path, "annotations"), k),
+                                format!("annotation values are strings, got {}", kind(other)),
+                            ),
                         }
                     }
                 }
-                Some(other) => self.problem(&child(&meta_path, "annotations"), format!("expected a mapping, got {}", kind(other))),
+                Some(other) => self.problem(
+                    &child(&meta_path, "annotations"),
+                    format!("expected a mapping, got {}", kind(other)),
+                ),
             }
             let cluster = match self.string(m, "cluster", &path, false) {
                 Some(c) => {
                     if !clusters.iter().any(|k| k.name == c) {
-                        self.problem(&child(&path, "cluster"), format!("no cluster named `{c}` under `clusters`"));
+                        self.problem(
+                            &child(&path, "cluster"),
+                            format!("no cluster named `{c}` under `clusters`"),
+                        );
                     }
                     c
                 }
                 None => match clusters.as_slice() {
                     [only] => only.name.clone(),
                     [] => {
-                        self.problem(&path, "a service account needs a cluster, and `clusters` is empty");
+                        self.problem(
+                            &path,
+                            "a service account needs a cluster, and `clusters` is empty",
+                        );
                         continue;
                     }
                     _ => {
@@ -438,9 +620,17 @@ impl Resolver {
                 },
             };
             if !seen.insert((cluster.clone(), namespace.clone(), name.clone())) {
-                self.problem(&meta_path, format!("service account `{namespace}/{name}` is defined twice"));
+                self.problem(
+                    &meta_path,
+                    format!("service account `{namespace}/{name}` is defined twice"),
+                );
             }
-            service_accounts.push(ServiceAccount { namespace, name, annotations, cluster });
+            service_accounts.push(ServiceAccount {
+                namespace,
+                name,
+                annotations,
+                cluster,
+            });
         }
 
         let mut tables = Vec::new();
@@ -448,16 +638,28 @@ impl Resolver {
         for (i, t) in self.list(root, "tables", "").iter().enumerate() {
             let path = index("/tables", i);
             let Value::Object(m) = t else {
-                self.problem(&path, format!("expected a CreateTable request (a mapping), got {}", kind(t)));
+                self.problem(
+                    &path,
+                    format!(
+                        "expected a CreateTable request (a mapping), got {}",
+                        kind(t)
+                    ),
+                );
                 continue;
             };
             match m.get("TableName") {
                 Some(Value::String(n)) => {
                     if !table_names.insert(n.clone()) {
-                        self.problem(&child(&path, "TableName"), format!("table `{n}` is defined twice"));
+                        self.problem(
+                            &child(&path, "TableName"),
+                            format!("table `{n}` is defined twice"),
+                        );
                     }
                 }
-                _ => self.problem(&child(&path, "TableName"), "`TableName` (a string) is required"),
+                _ => self.problem(
+                    &child(&path, "TableName"),
+                    "`TableName` (a string) is required",
+                ),
             }
             for required in ["KeySchema", "AttributeDefinitions"] {
                 if !m.contains_key(required) {
@@ -476,5 +678,124 @@ impl Resolver {
             service_accounts,
             tables,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/curity.yaml")
+    }
+
+    #[test]
+    fn the_bundled_world_loads() {
+        let world = load(&bundled()).unwrap().world;
+        assert_eq!(world.account, "111122223333");
+        assert_eq!(world.region, "eu-west-1");
+        assert_eq!(
+            world.oidc_providers.len(),
+            1,
+            "only the associated cluster registers a provider"
+        );
+        assert_eq!(
+            world.oidc_providers[0].arn,
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"
+        );
+        let role = world
+            .role_by_arn("arn:aws:iam::111122223333:role/curity-dynamodb")
+            .unwrap();
+        assert_eq!(role.policies.len(), 1);
+        assert_eq!(role.policies[0].name, "dynamo-iam-policy");
+        let sa = world.service_account("curity", "dynamo-sa").unwrap();
+        assert_eq!(sa.cluster, "curity-dynamo-irsa");
+        // The second cluster's issuer is derived from account, region and name.
+        let derived = world.cluster("unassociated-cluster").unwrap();
+        assert!(
+            derived
+                .issuer
+                .starts_with("https://oidc.eks.eu-west-1.amazonaws.com/id/")
+        );
+        assert_eq!(world.tables.len(), 3);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_file_and_path() {
+        let text = r#"
+account: "1234"
+regoin: eu-west-1
+clusters:
+  - name: a
+  - name: b
+    issuer: http://not-https.example
+service_accounts:
+  - metadata: {name: sa, namespace: ns, annotations: {eks.amazonaws.com/role-arn: x}}
+policies:
+  - name: p
+    document: {Version: "2012-10-17", Statement: [{Effect: allow, Action: "s3:*", Resource: "*"}]}
+  - name: q
+    document_file: does-not-exist.json
+roles:
+  - name: r
+    trust_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Federated: x}, Action: "sts:AssumeRoleWithWebIdentity"}]}
+    managed_policies: [nope]
+    max_session_duration: 60
+tables:
+  - {TableName: t}
+"#;
+        let err = parse(text, Path::new("w.yaml")).unwrap_err();
+        let located: Vec<String> = err.problems.iter().map(|p| p.path.clone()).collect();
+        for expected in [
+            "/account",
+            "/regoin",
+            "/clusters/1/issuer",
+            "/service_accounts/0/cluster",
+            "/policies/0/document",
+            "/policies/1/document_file",
+            "/roles/0/managed_policies/0",
+            "/roles/0/max_session_duration",
+            "/tables/0/KeySchema",
+            "/tables/0/AttributeDefinitions",
+        ] {
+            assert!(
+                located.iter().any(|p| p == expected),
+                "no problem at {expected}: {located:?}"
+            );
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("w.yaml: /regoin: unknown field `regoin`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("w.yaml: /roles/0/managed_policies/0: no policy named `nope`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_role_annotation_naming_no_role_is_not_an_error() {
+        let text = r#"
+clusters: [{name: c}]
+service_accounts:
+  - metadata: {name: sa, namespace: ns, annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/typo"}}
+"#;
+        let world = parse(text, Path::new("w.yaml")).unwrap();
+        assert_eq!(world.account, "123456789012");
+        assert_eq!(world.region, "us-east-1");
+        assert_eq!(
+            world.service_accounts[0].role_arn(),
+            Some("arn:aws:iam::123456789012:role/typo")
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_errors_name_the_file() {
+        let err = parse("clusters: [", Path::new("broken.yaml")).unwrap_err();
+        assert!(
+            err.to_string().contains("broken.yaml: /: not valid YAML"),
+            "{err}"
+        );
     }
 }

@@ -132,7 +132,10 @@ pub fn normalise_path(path: &str) -> String {
 
 /// The IAM OIDC provider ARN for an issuer URL: `arn:aws:iam::<account>:oidc-provider/<host/path>`.
 pub fn oidc_provider_arn(account: &str, issuer: &str) -> String {
-    format!("arn:aws:iam::{account}:oidc-provider/{}", issuer_host_path(issuer))
+    format!(
+        "arn:aws:iam::{account}:oidc-provider/{}",
+        issuer_host_path(issuer)
+    )
 }
 
 /// The issuer without its scheme and trailing slash, as IAM keys providers and condition keys:
@@ -145,7 +148,10 @@ pub fn issuer_host_path(issuer: &str) -> &str {
 }
 
 pub fn managed_policy_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:policy{}{name}", normalise_path(path))
+    format!(
+        "arn:aws:iam::{account}:policy{}{name}",
+        normalise_path(path)
+    )
 }
 
 #[cfg(test)]
@@ -188,7 +194,10 @@ mod tests {
     #[test]
     fn provider_arn_strips_scheme() {
         assert_eq!(
-            oidc_provider_arn("111122223333", "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
+            oidc_provider_arn(
+                "111122223333",
+                "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+            ),
             "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
         );
     }

@@ -58,7 +58,12 @@ mod tests {
         let creds = mint_temporary(&mut entropy);
         assert_eq!(creds.access_key_id.len(), 20);
         assert!(creds.access_key_id.starts_with("ASIA"));
-        assert!(creds.access_key_id.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            creds
+                .access_key_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         assert_eq!(creds.secret_access_key.expose().len(), 40);
         assert!(creds.session_token.expose().len() > 100);
     }

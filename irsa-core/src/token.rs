@@ -76,7 +76,9 @@ pub struct Peeked {
 pub enum TokenError {
     #[error("the token is not a JWT: {0}")]
     NotAJwt(&'static str),
-    #[error("no verification key for the token (issuer's JWKS unavailable or no key with its `kid`)")]
+    #[error(
+        "no verification key for the token (issuer's JWKS unavailable or no key with its `kid`)"
+    )]
     NoVerificationKey,
     #[error("the token's algorithm `{0}` is not accepted (only RS256)")]
     UnsupportedAlgorithm(String),
@@ -89,7 +91,8 @@ pub enum TokenError {
 pub fn peek(token: &str) -> Result<Peeked, TokenError> {
     let token = token.trim_ascii();
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::NotAJwt("expected three dot-separated parts"));
     };
@@ -123,8 +126,8 @@ pub fn verify_signature(token: &str, peeked: &Peeked, jwks: &[RsaJwk]) -> Result
         .iter()
         .find(|k| k.kid == kid)
         .ok_or(TokenError::NoVerificationKey)?;
-    let decoding_key =
-        DecodingKey::from_rsa_components(&key.n, &key.e).map_err(|_| TokenError::NoVerificationKey)?;
+    let decoding_key = DecodingKey::from_rsa_components(&key.n, &key.e)
+        .map_err(|_| TokenError::NoVerificationKey)?;
     let mut validation = Validation::new(Algorithm::RS256);
     // Time and audience are checked by the caller against the harness clock and the provider.
     validation.validate_exp = false;
@@ -182,11 +185,19 @@ pub(crate) mod tests {
         let key = test_key("k1");
         let token = sign(&key, &claims());
         let peeked = peek(&token).unwrap();
-        assert_eq!(peeked.claims.sub.as_deref(), Some("system:serviceaccount:curity:dynamo-sa"));
+        assert_eq!(
+            peeked.claims.sub.as_deref(),
+            Some("system:serviceaccount:curity:dynamo-sa")
+        );
         verify_signature(&token, &peeked, std::slice::from_ref(&key.jwk)).unwrap();
         // a trailing newline from a token file is tolerated
         let with_newline = format!("{token}\n");
-        verify_signature(&with_newline, &peek(&with_newline).unwrap(), &[key.jwk.clone()]).unwrap();
+        verify_signature(
+            &with_newline,
+            &peek(&with_newline).unwrap(),
+            std::slice::from_ref(&key.jwk),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -212,7 +223,11 @@ pub(crate) mod tests {
         parts[1] = &forged;
         let forged_token = parts.join(".");
         assert_eq!(
-            verify_signature(&forged_token, &peek(&forged_token).unwrap(), &[key.jwk.clone()]),
+            verify_signature(
+                &forged_token,
+                &peek(&forged_token).unwrap(),
+                std::slice::from_ref(&key.jwk)
+            ),
             Err(TokenError::BadSignature)
         );
     }
@@ -225,7 +240,11 @@ pub(crate) mod tests {
             let body = URL_SAFE_NO_PAD.encode(claims().to_string());
             let token = format!("{header}.{body}.");
             assert_eq!(
-                verify_signature(&token, &peek(&token).unwrap(), &[key.jwk.clone()]),
+                verify_signature(
+                    &token,
+                    &peek(&token).unwrap(),
+                    std::slice::from_ref(&key.jwk)
+                ),
                 Err(TokenError::UnsupportedAlgorithm(alg.into()))
             );
         }

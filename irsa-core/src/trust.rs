@@ -84,11 +84,12 @@ pub fn assume_role_with_web_identity(
         other => WebIdentityError::InvalidSignature(other),
     })?;
     let issuer = peeked.claims.iss.clone();
-    let provider = world
-        .provider_for_issuer(&issuer)
-        .ok_or_else(|| WebIdentityError::NoProvider {
-            issuer: issuer.clone(),
-        })?;
+    let provider =
+        world
+            .provider_for_issuer(&issuer)
+            .ok_or_else(|| WebIdentityError::NoProvider {
+                issuer: issuer.clone(),
+            })?;
     let jwks = keys
         .jwks(&issuer)
         .ok_or(WebIdentityError::NoVerificationKey)?;
@@ -99,7 +100,9 @@ pub fn assume_role_with_web_identity(
     })?;
     let claims = peeked.claims;
     let audience = matched_audience(provider, &claims)?;
-    let exp = claims.exp.ok_or(WebIdentityError::NotAJwt("no `exp` claim"))?;
+    let exp = claims
+        .exp
+        .ok_or(WebIdentityError::NotAJwt("no `exp` claim"))?;
     if now >= exp {
         return Err(WebIdentityError::Expired { now, exp });
     }
@@ -183,4 +186,224 @@ pub fn evaluate_trust(
         ..PolicySet::default()
     };
     iam_policy::evaluate(&set, &request)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use iam_policy::NamedPolicy;
+    use serde_json::json;
+
+    use super::*;
+    use crate::arn::RoleArn;
+    use crate::token::RsaJwk;
+    use crate::token::tests::{sign, test_key};
+    use crate::world::{OidcProvider, Role, STS_AUDIENCE};
+
+    const ISSUER: &str = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+    const ROLE: &str = "arn:aws:iam::111122223333:role/curity-dynamodb";
+    const NOW: i64 = 1_800_000_000;
+
+    struct Keys(Vec<RsaJwk>);
+    impl JwksSource for Keys {
+        fn jwks(&self, issuer: &str) -> Option<Vec<RsaJwk>> {
+            (issuer == ISSUER).then(|| self.0.clone())
+        }
+    }
+
+    fn world() -> World {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:curity:dynamo-sa",
+                "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"}}}]});
+        let role = Role {
+            arn: RoleArn::parse(ROLE).unwrap(),
+            id: crate::world::role_id("111122223333", "curity-dynamodb"),
+            trust_policy: NamedPolicy::new(
+                "trust",
+                iam_policy::Policy::from_value(&trust).unwrap(),
+            ),
+            policies: vec![],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+        };
+        World {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            clusters: vec![],
+            oidc_providers: vec![OidcProvider::new(
+                "111122223333",
+                ISSUER,
+                vec![STS_AUDIENCE.into()],
+            )],
+            roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
+            service_accounts: vec![],
+            tables: vec![],
+        }
+    }
+
+    fn claims(sub: &str) -> serde_json::Value {
+        json!({"iss": ISSUER, "sub": sub, "aud": ["sts.amazonaws.com"], "iat": NOW - 10, "nbf": NOW - 10, "exp": NOW + 3600})
+    }
+
+    fn assume(token: &str, role: &str, duration: Option<u32>) -> Result<Grant, WebIdentityError> {
+        let key = test_key("k1");
+        assume_role_with_web_identity(
+            &world(),
+            &Keys(vec![key.jwk.clone()]),
+            &WebIdentityRequest {
+                role_arn: role,
+                role_session_name: "s",
+                web_identity_token: token,
+                duration_seconds: duration,
+            },
+            NOW,
+        )
+    }
+
+    fn token(claims: &serde_json::Value) -> String {
+        sign(&test_key("k1"), claims)
+    }
+
+    #[test]
+    fn the_reference_pod_is_granted_with_its_subject_and_audience() {
+        let grant = assume(
+            &token(&claims("system:serviceaccount:curity:dynamo-sa")),
+            ROLE,
+            None,
+        )
+        .unwrap();
+        assert_eq!(grant.subject, "system:serviceaccount:curity:dynamo-sa");
+        assert_eq!(grant.audience, "sts.amazonaws.com");
+        assert_eq!(
+            grant.provider_arn,
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+        );
+        assert_eq!(grant.duration_seconds, 3600);
+    }
+
+    #[test]
+    fn garbage_is_not_a_jwt() {
+        assert!(matches!(
+            assume("not-a-jwt", ROLE, None),
+            Err(WebIdentityError::NotAJwt(_))
+        ));
+    }
+
+    #[test]
+    fn an_unregistered_issuer_is_named_exactly_as_in_the_token() {
+        let mut c = claims("system:serviceaccount:curity:dynamo-sa");
+        c["iss"] = json!("https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER");
+        match assume(&token(&c), ROLE, None) {
+            Err(WebIdentityError::NoProvider { issuer }) => {
+                assert_eq!(issuer, "https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_kid_has_no_verification_key() {
+        let mut key = test_key("rotated-out");
+        key.jwk.kid = "rotated-out".into();
+        let t = sign(&key, &claims("system:serviceaccount:curity:dynamo-sa"));
+        assert!(matches!(
+            assume(&t, ROLE, None),
+            Err(WebIdentityError::NoVerificationKey)
+        ));
+    }
+
+    #[test]
+    fn a_forged_signature_is_invalid_and_checked_before_the_audience() {
+        let good = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        let mut forged_claims = claims("system:serviceaccount:curity:dynamo-sa");
+        forged_claims["aud"] = json!("evil");
+        let forged = token(&forged_claims);
+        // Take the header and claims of the forged token with the good token's signature.
+        let sig = good.rsplit('.').next().unwrap();
+        let body: Vec<&str> = forged.split('.').take(2).collect();
+        let spliced = format!("{}.{}.{sig}", body[0], body[1]);
+        assert!(matches!(
+            assume(&spliced, ROLE, None),
+            Err(WebIdentityError::InvalidSignature(_))
+        ));
+    }
+
+    #[test]
+    fn a_wrong_audience_is_incorrect() {
+        let mut c = claims("system:serviceaccount:curity:dynamo-sa");
+        c["aud"] = json!(["vault"]);
+        assert!(matches!(
+            assume(&token(&c), ROLE, None),
+            Err(WebIdentityError::IncorrectAudience { .. })
+        ));
+    }
+
+    #[test]
+    fn an_expired_token_reports_both_times_and_is_checked_before_the_trust_policy() {
+        let mut c = claims("system:serviceaccount:default:dynamo-sa");
+        c["exp"] = json!(NOW - 1);
+        match assume(&token(&c), ROLE, None) {
+            Err(WebIdentityError::Expired { now, exp }) => assert_eq!((now, exp), (NOW, NOW - 1)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_wrong_namespace_is_denied_by_the_trust_policy() {
+        match assume(
+            &token(&claims("system:serviceaccount:default:dynamo-sa")),
+            ROLE,
+            None,
+        ) {
+            Err(WebIdentityError::TrustPolicyDenied { evaluation, .. }) => {
+                assert_eq!(evaluation.decision, Decision::ImplicitDeny);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_role_is_refused_like_a_trust_failure() {
+        let t = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        assert!(matches!(
+            assume(
+                &t,
+                "arn:aws:iam::111122223333:role/curity-dynamodb-typo",
+                None
+            ),
+            Err(WebIdentityError::NoSuchRole { .. })
+        ));
+    }
+
+    #[test]
+    fn a_duration_over_the_role_maximum_is_refused() {
+        let t = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        assert!(matches!(
+            assume(&t, ROLE, Some(7200)),
+            Err(WebIdentityError::DurationExceedsMax {
+                requested: 7200,
+                max: 3600
+            })
+        ));
+        assert!(assume(&t, ROLE, Some(3600)).is_ok());
+    }
+
+    #[test]
+    fn a_token_from_the_future_is_not_yet_valid() {
+        let mut c = claims("system:serviceaccount:curity:dynamo-sa");
+        c["nbf"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS + 1);
+        c["iat"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS + 1);
+        assert!(matches!(
+            assume(&token(&c), ROLE, None),
+            Err(WebIdentityError::NotYetValid { .. })
+        ));
+        c["nbf"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS);
+        c["iat"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS);
+        assert!(assume(&token(&c), ROLE, None).is_ok());
+    }
 }

@@ -83,7 +83,9 @@ impl ServiceAccount {
     }
 
     pub fn role_arn(&self) -> Option<&str> {
-        self.annotations.get(ROLE_ARN_ANNOTATION).map(String::as_str)
+        self.annotations
+            .get(ROLE_ARN_ANNOTATION)
+            .map(String::as_str)
     }
 
     /// The audience the pod-identity webhook projects: the annotation, else `sts.amazonaws.com`.
@@ -174,8 +176,14 @@ mod tests {
             .strip_prefix("https://oidc.eks.eu-west-1.amazonaws.com/id/")
             .unwrap();
         assert_eq!(id.len(), 32);
-        assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
-        assert_eq!(issuer, default_issuer("111122223333", "eu-west-1", "curity-dynamo-irsa"));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        );
+        assert_eq!(
+            issuer,
+            default_issuer("111122223333", "eu-west-1", "curity-dynamo-irsa")
+        );
     }
 
     #[test]
@@ -183,7 +191,10 @@ mod tests {
         let id = role_id("111122223333", "curity-dynamodb");
         assert_eq!(id.len(), 21);
         assert!(id.starts_with("AROA"));
-        assert!(id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
     }
 
     #[test]
@@ -201,14 +212,20 @@ mod tests {
             service_accounts: vec![],
             tables: vec![],
         };
-        assert!(world
-            .provider_for_issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC")
-            .is_some());
-        assert!(world
-            .provider_for_issuer("http://oidc.eks.eu-west-1.amazonaws.com/id/ABC")
-            .is_none());
-        assert!(world
-            .provider_for_issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/ABD")
-            .is_none());
+        assert!(
+            world
+                .provider_for_issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC")
+                .is_some()
+        );
+        assert!(
+            world
+                .provider_for_issuer("http://oidc.eks.eu-west-1.amazonaws.com/id/ABC")
+                .is_none()
+        );
+        assert!(
+            world
+                .provider_for_issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/ABD")
+                .is_none()
+        );
     }
 }

@@ -221,10 +221,16 @@ mod tests {
         let token = issuer.mint(&spec, 1_000_000).unwrap();
         let peeked = irsa_core::token::peek(&token).unwrap();
         assert_eq!(peeked.header.alg, "RS256");
-        assert_eq!(peeked.header.kid.as_deref(), Some(issuer.active_kid().as_str()));
+        assert_eq!(
+            peeked.header.kid.as_deref(),
+            Some(issuer.active_kid().as_str())
+        );
         let c = &peeked.claims;
         assert_eq!(c.iss, "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC");
-        assert_eq!(c.sub.as_deref(), Some("system:serviceaccount:curity:dynamo-sa"));
+        assert_eq!(
+            c.sub.as_deref(),
+            Some("system:serviceaccount:curity:dynamo-sa")
+        );
         assert_eq!(c.exp, Some(1_086_400));
         assert_eq!(c.iat, Some(1_000_000));
         assert_eq!(c.nbf, Some(1_000_000));
@@ -233,7 +239,10 @@ mod tests {
             json!(["sts.amazonaws.com"])
         );
         assert_eq!(c.other["kubernetes.io"]["namespace"], "curity");
-        assert_eq!(c.other["kubernetes.io"]["serviceaccount"]["name"], "dynamo-sa");
+        assert_eq!(
+            c.other["kubernetes.io"]["serviceaccount"]["name"],
+            "dynamo-sa"
+        );
         irsa_core::token::verify_signature(&token, &peeked, &issuer.jwks()).unwrap();
     }
 
@@ -246,7 +255,11 @@ mod tests {
         assert_eq!(found.cluster(), "c1");
         assert_eq!(rest, "/.well-known/openid-configuration");
         assert!(issuers.by_path("/id/ABCD/keys").is_none());
-        assert!(issuers.jwks("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC").is_some());
+        assert!(
+            issuers
+                .jwks("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC")
+                .is_some()
+        );
         assert!(issuers.jwks("https://elsewhere/id/ABC").is_none());
     }
 }

@@ -24,7 +24,10 @@ pub async fn serve(State(issuers): State<Arc<Issuers>>, request: Request) -> Res
     });
     match document {
         Some(doc) => (
-            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "max-age=3600")],
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "max-age=3600"),
+            ],
             doc.to_string(),
         )
             .into_response(),
@@ -60,14 +63,21 @@ mod tests {
         assert_eq!(res.status(), StatusCode::OK);
         let body: serde_json::Value =
             serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
-        assert_eq!(body["issuer"], "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC");
+        assert_eq!(
+            body["issuer"],
+            "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+        );
         assert_eq!(
             body["jwks_uri"],
             "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/keys"
         );
         let res = app
             .clone()
-            .oneshot(Request::get("/id/ABC/keys").body(axum::body::Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/id/ABC/keys")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         let body: serde_json::Value =
@@ -75,7 +85,11 @@ mod tests {
         assert_eq!(body["keys"][0]["kid"], kid);
         assert_eq!(body["keys"][0]["alg"], "RS256");
         let res = app
-            .oneshot(Request::get("/id/NOPE/keys").body(axum::body::Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/id/NOPE/keys")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);

@@ -36,8 +36,7 @@ pub enum StsError {
 }
 
 /// `InvalidIdentityToken` texts.
-pub const NOT_A_JWT: &str =
-    "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
+pub const NOT_A_JWT: &str = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
 pub const NO_VERIFICATION_KEY: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
 /// [rec] AWS's text for a bad signature with a known key was never captured; this is the
 /// model's documentation text for `InvalidIdentityToken`.

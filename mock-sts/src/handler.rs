@@ -37,23 +37,25 @@ impl std::fmt::Debug for StsState {
 
 pub fn router(state: StsState) -> Router {
     Router::new()
-        .fallback(|State(state): State<StsState>, request: Request| async move {
-            let (parts, body) = request.into_parts();
-            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-                Ok(bytes) => handle(&state, &parts, bytes).await,
-                Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
-            }
-        })
+        .fallback(
+            |State(state): State<StsState>, request: Request| async move {
+                let (parts, body) = request.into_parts();
+                match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                    Ok(bytes) => handle(&state, &parts, bytes).await,
+                    Err(_) => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+                    }
+                }
+            },
+        )
         .with_state(state)
 }
 
 /// Handle one STS Query request whose body has been read.
 pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let params: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
-        Ok(p) => p,
-        Err(_) => Vec::new(),
-    };
+    // A body that is not a form has no `Action`, and gets the missing-action answer.
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |name: &str| {
         params
             .iter()
@@ -67,6 +69,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
         }),
+        // [rec] AWS's text for a request without `Action` was not captured.
         None => Err(StsError::MissingAction {
             message: "Missing Action".to_owned(),
         }),
@@ -200,28 +203,31 @@ fn assume_role_with_web_identity_op<'a>(
         web_identity_token: token,
         duration_seconds,
     };
-    let grant = match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now)
-    {
-        Ok(grant) => grant,
-        Err(cause) => {
-            tracing::info!(
-                service = "sts",
-                action = "sts:AssumeRoleWithWebIdentity",
-                resource = role_arn,
-                decision = "deny",
-                reason = %cause,
-                "assume role refused"
-            );
-            return Err(StsError::from(&cause));
-        }
-    };
+    let grant =
+        match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now) {
+            Ok(grant) => grant,
+            Err(cause) => {
+                tracing::info!(
+                    service = "sts",
+                    action = "sts:AssumeRoleWithWebIdentity",
+                    resource = role_arn,
+                    decision = "deny",
+                    reason = %cause,
+                    "assume role refused"
+                );
+                return Err(StsError::from(&cause));
+            }
+        };
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
     let session = Session::from_grant(grant, now, &mut fill);
     let session = state.sessions.insert(session);
     tracing::info!(
         service = "sts",
         action = "sts:AssumeRoleWithWebIdentity",
-        principal = session.web_identity.as_ref().map_or("-", |w| w.subject.as_str()),
+        principal = session
+            .web_identity
+            .as_ref()
+            .map_or("-", |w| w.subject.as_str()),
         resource = session.role.arn.as_str(),
         decision = "allow",
         access_key_id = session.access_key_id(),
@@ -311,8 +317,8 @@ fn authenticate(
         service: "sts".to_owned(),
         max_skew: time::Duration::minutes(15),
     };
-    let now_dt = time::OffsetDateTime::from_unix_timestamp(now)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let now_dt =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let map = |e: sigv4_verify::SigError| match e.kind() {
         SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
         SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
@@ -327,9 +333,8 @@ fn authenticate(
         .sessions
         .get(&parsed.access_key_id)
         .ok_or(StsError::InvalidClientTokenId)?;
-    let secret = sigv4_verify::SecretKey::new(
-        session.credentials.secret_access_key.expose().to_owned(),
-    );
+    let secret =
+        sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
     sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
     match parsed.security_token.as_deref() {
         Some(token) if session.credentials.session_token.matches(token) => {}

@@ -88,7 +88,12 @@ pub struct ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(f, "{} has {n} problem{}:", self.file, if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "{} has {n} problem{}:",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             let path = if p.path.is_empty() { "/" } else { &p.path };
             writeln!(f, "  - {}: {path}: {}", self.file, p.message)?;
@@ -112,11 +117,20 @@ pub fn parse(text: &str, file: &str) -> Result<ScenarioFile, ScenarioError> {
     let value: Value =
         serde_saphyr::from_str(text).map_err(|e| fail("", format!("not valid YAML: {e}")))?;
     let mut problems = Vec::new();
-    let mut problem = |path: String, message: String| problems.push(ScenarioProblem { path, message });
+    let mut problem =
+        |path: String, message: String| problems.push(ScenarioProblem { path, message });
     let Value::Object(root) = &value else {
-        return Err(fail("", "expected a mapping with `name`, `world` and `steps`".into()));
+        return Err(fail(
+            "",
+            "expected a mapping with `name`, `world` and `steps`".into(),
+        ));
     };
-    unknown_fields(root, "", &["name", "description", "world", "steps"], &mut problem);
+    unknown_fields(
+        root,
+        "",
+        &["name", "description", "world", "steps"],
+        &mut problem,
+    );
     let name = string(root, "name", "", true, &mut problem).unwrap_or_default();
     let description = string(root, "description", "", false, &mut problem);
     let world = string(root, "world", "", true, &mut problem).unwrap_or_default();
@@ -129,7 +143,9 @@ pub fn parse(text: &str, file: &str) -> Result<ScenarioFile, ScenarioError> {
                 }
             }
         }
-        Some(Value::Array(_)) => problem("/steps".into(), "a scenario needs at least one step".into()),
+        Some(Value::Array(_)) => {
+            problem("/steps".into(), "a scenario needs at least one step".into())
+        }
         Some(_) => problem("/steps".into(), "expected a list of steps".into()),
         None => problem("/steps".into(), "`steps` is required".into()),
     }
@@ -148,12 +164,20 @@ pub fn parse(text: &str, file: &str) -> Result<ScenarioFile, ScenarioError> {
     }
 }
 
-fn unknown_fields(map: &Map<String, Value>, path: &str, allowed: &[&str], problem: &mut impl FnMut(String, String)) {
+fn unknown_fields(
+    map: &Map<String, Value>,
+    path: &str,
+    allowed: &[&str],
+    problem: &mut impl FnMut(String, String),
+) {
     for key in map.keys() {
         if !allowed.contains(&key.as_str()) {
             problem(
                 format!("{path}/{key}"),
-                format!("unknown field `{key}`; expected one of: {}", allowed.join(", ")),
+                format!(
+                    "unknown field `{key}`; expected one of: {}",
+                    allowed.join(", ")
+                ),
             );
         }
     }
@@ -186,16 +210,26 @@ fn parse_step(v: &Value, path: &str, problem: &mut impl FnMut(String, String)) -
         problem(path.to_owned(), "expected a mapping".into());
         return None;
     };
-    unknown_fields(m, path, &["name", "as", "call", "request", "expect"], problem);
+    unknown_fields(
+        m,
+        path,
+        &["name", "as", "call", "request", "expect"],
+        problem,
+    );
     let name = string(m, "name", path, false, problem);
     let actor = match string(m, "as", path, true, problem) {
         Some(text) => match text.split_once('/') {
-            Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => Some(Actor::ServiceAccount {
-                namespace: ns.to_owned(),
-                name: sa.to_owned(),
-            }),
+            Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => {
+                Some(Actor::ServiceAccount {
+                    namespace: ns.to_owned(),
+                    name: sa.to_owned(),
+                })
+            }
             _ => {
-                problem(format!("{path}/as"), format!("`{text}` is not `<namespace>/<service-account>`"));
+                problem(
+                    format!("{path}/as"),
+                    format!("`{text}` is not `<namespace>/<service-account>`"),
+                );
                 None
             }
         },
@@ -205,14 +239,29 @@ fn parse_step(v: &Value, path: &str, problem: &mut impl FnMut(String, String)) -
         Some(text) => match text.split_once(':') {
             Some((service, operation)) if SERVICES.contains(&service) && !operation.is_empty() => {
                 if service == "sts" && !STS_OPERATIONS.contains(&operation) {
-                    problem(format!("{path}/call"), format!("`{operation}` is not an STS operation the harness runs; expected one of: {}", STS_OPERATIONS.join(", ")));
+                    problem(
+                        format!("{path}/call"),
+                        format!(
+                            "`{operation}` is not an STS operation the harness runs; expected one of: {}",
+                            STS_OPERATIONS.join(", ")
+                        ),
+                    );
                     None
                 } else {
-                    Some(Call { service: service.to_owned(), operation: operation.to_owned() })
+                    Some(Call {
+                        service: service.to_owned(),
+                        operation: operation.to_owned(),
+                    })
                 }
             }
             _ => {
-                problem(format!("{path}/call"), format!("`{text}` is not `<service>:<Operation>` with service one of: {}", SERVICES.join(", ")));
+                problem(
+                    format!("{path}/call"),
+                    format!(
+                        "`{text}` is not `<service>:<Operation>` with service one of: {}",
+                        SERVICES.join(", ")
+                    ),
+                );
                 None
             }
         },
@@ -222,27 +271,47 @@ fn parse_step(v: &Value, path: &str, problem: &mut impl FnMut(String, String)) -
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(v @ Value::Object(_)) => v.clone(),
         Some(_) => {
-            problem(format!("{path}/request"), "expected a mapping (the operation's request)".into());
+            problem(
+                format!("{path}/request"),
+                "expected a mapping (the operation's request)".into(),
+            );
             Value::Null
         }
     };
     let expect = match m.get("expect") {
         Some(Value::String(s)) if s == "allow" => Some(Expect::Allow),
         Some(Value::Object(e)) => {
-            unknown_fields(e, &format!("{path}/expect"), &["deny", "message_contains"], problem);
+            unknown_fields(
+                e,
+                &format!("{path}/expect"),
+                &["deny", "message_contains"],
+                problem,
+            );
             match e.get("deny") {
                 Some(Value::String(code)) => Some(Expect::Deny {
                     code: code.clone(),
-                    message_contains: string(e, "message_contains", &format!("{path}/expect"), false, problem),
+                    message_contains: string(
+                        e,
+                        "message_contains",
+                        &format!("{path}/expect"),
+                        false,
+                        problem,
+                    ),
                 }),
                 _ => {
-                    problem(format!("{path}/expect/deny"), "expected the AWS error code, e.g. `deny: AccessDeniedException`".into());
+                    problem(
+                        format!("{path}/expect/deny"),
+                        "expected the AWS error code, e.g. `deny: AccessDeniedException`".into(),
+                    );
                     None
                 }
             }
         }
         Some(_) => {
-            problem(format!("{path}/expect"), "expected `allow` or `{deny: <ErrorCode>}`".into());
+            problem(
+                format!("{path}/expect"),
+                "expected `allow` or `{deny: <ErrorCode>}`".into(),
+            );
             None
         }
         None => {
@@ -252,7 +321,13 @@ fn parse_step(v: &Value, path: &str, problem: &mut impl FnMut(String, String)) -
     };
     let (actor, call, expect) = (actor?, call?, expect?);
     let name = name.unwrap_or_else(|| format!("{call}"));
-    Some(Step { name, actor, call, request, expect })
+    Some(Step {
+        name,
+        actor,
+        call,
+        request,
+        expect,
+    })
 }
 
 #[cfg(test)]
@@ -284,7 +359,10 @@ steps:
         assert_eq!(s.steps[1].name, "dynamodb:DeleteTable");
         assert_eq!(
             s.steps[1].actor,
-            Actor::ServiceAccount { namespace: "curity".into(), name: "dynamo-sa".into() }
+            Actor::ServiceAccount {
+                namespace: "curity".into(),
+                name: "dynamo-sa".into()
+            }
         );
     }
 
@@ -308,8 +386,19 @@ steps:
         let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["/wrld", "/world", "/steps/0/as", "/steps/0/call", "/steps/0/expect", "/steps/1/call", "/steps/1/expect/deny"]
+            vec![
+                "/wrld",
+                "/world",
+                "/steps/0/as",
+                "/steps/0/call",
+                "/steps/0/expect",
+                "/steps/1/call",
+                "/steps/1/expect/deny"
+            ]
         );
-        assert!(err.to_string().contains("bad.yaml: /steps/0/as: `nobody` is not"));
+        assert!(
+            err.to_string()
+                .contains("bad.yaml: /steps/0/as: `nobody` is not")
+        );
     }
 }

@@ -61,7 +61,9 @@ fn scratch_dir(name: &str) -> PathBuf {
 }
 
 async fn start_stack(name: &str) -> Stack {
-    let world = irsa_harness::world_file::load(&world_path()).expect("bundled world loads").world;
+    let world = irsa_harness::world_file::load(&world_path())
+        .expect("bundled world loads")
+        .world;
     Stack::start(StackConfig {
         world,
         port: 0,
@@ -80,7 +82,10 @@ async fn pod_sdk_config(stack: &Stack, namespace: &str, name: &str) -> aws_confi
     let mut vars = stack.pod_env(namespace, name).expect("pod env");
     let none = stack.state_dir().join("no-such-aws-file");
     vars.push(("AWS_CONFIG_FILE".into(), none.display().to_string()));
-    vars.push(("AWS_SHARED_CREDENTIALS_FILE".into(), none.display().to_string()));
+    vars.push((
+        "AWS_SHARED_CREDENTIALS_FILE".into(),
+        none.display().to_string(),
+    ));
     let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     aws_config::defaults(BehaviorVersion::latest())
         .env(Env::from_slice(&pairs))
@@ -94,7 +99,13 @@ async fn backend_client() -> aws_sdk_dynamodb::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
         .endpoint_url(backend_endpoint())
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("IRSAHARNESSLOCAL", "x", None, None, "test"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "IRSAHARNESSLOCAL",
+            "x",
+            None,
+            None,
+            "test",
+        ))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -139,10 +150,17 @@ async fn curity_pod_puts_gets_and_queries_its_tables() {
 
     // The SDK's own STS client, through the same chain, sees the assumed-role session.
     let sts = aws_sdk_sts::Client::new(&config);
-    let me = sts.get_caller_identity().send().await.expect("GetCallerIdentity");
+    let me = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
     assert_eq!(me.account(), Some("111122223333"));
     let arn = me.arn().unwrap_or_default();
-    assert!(arn.starts_with("arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"), "{arn}");
+    assert!(
+        arn.starts_with("arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"),
+        "{arn}"
+    );
     stack.shutdown().await;
 }
 
@@ -172,7 +190,10 @@ async fn curity_pod_is_denied_outside_its_prefix_and_the_backend_is_untouched() 
     let meta = aws_sdk_dynamodb::error::ProvideErrorMetadata::meta(&service);
     assert_eq!(meta.code(), Some("AccessDeniedException"));
     let message = meta.message().unwrap_or_default();
-    assert!(message.starts_with("User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"), "{message}");
+    assert!(
+        message.starts_with("User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"),
+        "{message}"
+    );
     assert!(
         message.ends_with(" is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table because no identity-based policy allows the dynamodb:GetItem action"),
         "{message}"
@@ -234,9 +255,15 @@ async fn a_token_for_the_wrong_namespace_fails_at_sts_with_access_denied() {
         .expect_err("the default/dynamo-sa pod gets no credentials");
     let text = chain_error_text(&err);
     assert!(text.contains("AccessDenied"), "{text}");
-    assert!(text.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"), "{text}");
+    assert!(
+        text.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+        "{text}"
+    );
     // It failed while loading credentials, so nothing reached DynamoDB.
-    assert!(text.contains("loading credentials") || text.contains("credentials"), "{text}");
+    assert!(
+        text.contains("loading credentials") || text.contains("credentials"),
+        "{text}"
+    );
     stack.shutdown().await;
 }
 
@@ -261,7 +288,9 @@ async fn a_token_from_an_unregistered_issuer_fails_with_invalid_identity_token()
     let text = chain_error_text(&err);
     assert!(text.contains("InvalidIdentityToken"), "{text}");
     assert!(
-        text.contains(&format!("No OpenIDConnect provider found in your account for {issuer}")),
+        text.contains(&format!(
+            "No OpenIDConnect provider found in your account for {issuer}"
+        )),
         "{text}"
     );
     stack.shutdown().await;

@@ -68,10 +68,7 @@ pub enum DockerProbeError {
 }
 
 fn candidates(paths: &[PathBuf]) -> String {
-    let quoted: Vec<String> = paths
-        .iter()
-        .map(|p| format!("`{}`", p.display()))
-        .collect();
+    let quoted: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
     quoted.join(", ")
 }
 
@@ -133,9 +130,9 @@ pub async fn probe_engine(host: &DockerHost) -> Result<(), DockerProbeError> {
     let attempt = async {
         match host {
             DockerHost::Unix(path) => ping(tokio::net::UnixStream::connect(path).await?).await,
-            DockerHost::Tcp { addr, tls: true } => {
-                tokio::net::TcpStream::connect(addr.as_str()).await.map(drop)
-            }
+            DockerHost::Tcp { addr, tls: true } => tokio::net::TcpStream::connect(addr.as_str())
+                .await
+                .map(drop),
             DockerHost::Tcp { addr, tls: false } => {
                 ping(tokio::net::TcpStream::connect(addr.as_str()).await?).await
             }
@@ -234,11 +231,10 @@ mod tests {
     #[test]
     fn docker_host_env_wins() {
         let host = docker_host_from(Some("unix:///run/podman.sock"), None, None, None, |_| false);
-        assert_eq!(
-            host.unwrap(),
-            DockerHost::Unix("/run/podman.sock".into())
-        );
-        let host = docker_host_from(Some("tcp://10.0.0.1:2376"), Some("1"), None, None, |_| false);
+        assert_eq!(host.unwrap(), DockerHost::Unix("/run/podman.sock".into()));
+        let host = docker_host_from(Some("tcp://10.0.0.1:2376"), Some("1"), None, None, |_| {
+            false
+        });
         assert_eq!(
             host.unwrap(),
             DockerHost::Tcp {
@@ -255,9 +251,13 @@ mod tests {
     #[test]
     fn finds_the_first_existing_socket_like_testcontainers() {
         let home = Path::new("/home/u");
-        let host = docker_host_from(None, None, Some(Path::new("/run/user/1")), Some(home), |p| {
-            p == Path::new("/home/u/.docker/run/docker.sock")
-        });
+        let host = docker_host_from(
+            None,
+            None,
+            Some(Path::new("/run/user/1")),
+            Some(home),
+            |p| p == Path::new("/home/u/.docker/run/docker.sock"),
+        );
         assert_eq!(
             host.unwrap(),
             DockerHost::Unix("/home/u/.docker/run/docker.sock".into())

@@ -29,10 +29,12 @@ pub const LIB_DIR_NAME: &str = "DynamoDBLocal_lib";
 
 /// The watchdog. `$@` is the command to watch. Its pid goes to stdout as one line; its output
 /// goes to the script's stderr.
+///
+/// The pid is printed only after the watchdog subshell is forked, so once the harness has read
+/// it, killing `sh` cannot leave the process unwatched.
 pub const WATCHDOG_SCRIPT: &str = r#"exec 3<&0
 "$@" </dev/null 3<&- 1>&2 &
 j=$!
-echo "$j"
 (
   cat <&3 >/dev/null
   kill "$j" 2>/dev/null || exit 0
@@ -41,6 +43,7 @@ echo "$j"
   kill -9 "$j" 2>/dev/null
 ) >/dev/null 2>&1 &
 exec 3<&-
+echo "$j"
 wait "$j""#;
 
 /// Failures of the jar backend.
@@ -150,7 +153,11 @@ pub fn find_npm_jar(package_root: &Path) -> Option<JarLayout> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&lib)
         .ok()?
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("dynamodb_local_"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("dynamodb_local_")
+        })
         .map(|e| e.path())
         .collect();
     dirs.sort();
@@ -272,7 +279,10 @@ impl Watched {
     /// the process to be gone; then kills it outright.
     pub async fn stop(&mut self, grace: Duration) {
         self.lifeline = None;
-        if tokio::time::timeout(grace, self.shell.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.shell.wait())
+            .await
+            .is_err()
+        {
             kill_pid(self.pid);
             let _ = self.shell.kill().await;
         }
@@ -427,7 +437,9 @@ pub(crate) mod tests {
         assert_eq!(layout.lib_dir, dir.join(LIB_DIR_NAME));
         assert_eq!(JarLayout::locate(&dir).unwrap(), layout);
         assert_eq!(JarLayout::locate(&dir.join(JAR_NAME)).unwrap(), layout);
-        assert!(cached_jar(&scratch()).is_none());
+        let empty = scratch();
+        assert!(cached_jar(&empty).is_none());
+        std::fs::remove_dir_all(empty).unwrap();
         std::fs::remove_dir_all(root).unwrap();
     }
 
