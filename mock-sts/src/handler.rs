@@ -64,8 +64,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     };
     let now = state.clock.now();
     let result = match get("Action") {
-        Some("AssumeRoleWithWebIdentity") => assume_role_with_web_identity_op(state, &get, now),
-        Some("GetCallerIdentity") => get_caller_identity_op(state, parts, &body, now),
+        Some("AssumeRoleWithWebIdentity") => {
+            assume_role_with_web_identity_op(state, &get, now, &request_id)
+        }
+        Some("GetCallerIdentity") => get_caller_identity_op(state, parts, &body, now, &request_id),
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
         }),
@@ -112,6 +114,7 @@ fn assume_role_with_web_identity_op<'a>(
     state: &StsState,
     get: &dyn Fn(&str) -> Option<&'a str>,
     now: i64,
+    request_id: &str,
 ) -> Result<String, StsError> {
     let mut errors = Vec::new();
     let role_arn = get("RoleArn");
@@ -233,11 +236,11 @@ fn assume_role_with_web_identity_op<'a>(
         access_key_id = session.access_key_id(),
         "assumed role"
     );
-    Ok(render_assume_role_with_web_identity(&session))
+    Ok(render_assume_role_with_web_identity(&session, request_id))
 }
 
-pub fn render_assume_role_with_web_identity(session: &Session) -> String {
-    let request_id = uuid::Uuid::new_v4().to_string();
+/// The success body; `request_id` is the one also sent in `x-amzn-RequestId`.
+pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str) -> String {
     let mut w = XmlWriter::new();
     w.open_root("AssumeRoleWithWebIdentityResponse")
         .open("AssumeRoleWithWebIdentityResult");
@@ -266,7 +269,7 @@ pub fn render_assume_role_with_web_identity(session: &Session) -> String {
     }
     w.close("AssumeRoleWithWebIdentityResult")
         .open("ResponseMetadata")
-        .leaf("RequestId", &request_id)
+        .leaf("RequestId", request_id)
         .close("ResponseMetadata")
         .close("AssumeRoleWithWebIdentityResponse");
     w.finish()
@@ -277,6 +280,7 @@ fn get_caller_identity_op(
     parts: &http::request::Parts,
     body: &[u8],
     now: i64,
+    request_id: &str,
 ) -> Result<String, StsError> {
     let session = authenticate(state, parts, body, now)?;
     let mut w = XmlWriter::new();
@@ -287,7 +291,7 @@ fn get_caller_identity_op(
         .leaf("Account", session.role.arn.account())
         .close("GetCallerIdentityResult")
         .open("ResponseMetadata")
-        .leaf("RequestId", &uuid::Uuid::new_v4().to_string())
+        .leaf("RequestId", request_id)
         .close("ResponseMetadata")
         .close("GetCallerIdentityResponse");
     Ok(w.finish())
