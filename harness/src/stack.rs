@@ -209,10 +209,11 @@ impl Stack {
         let clock = Arc::clone(&self.clock);
         let dir = self.state_dir.clone();
         let mut stop = self.shutdown.subscribe();
+        // Read before spawning: a clock advanced right after `start` returns must count.
+        let start = clock.now();
         tokio::spawn(async move {
             let mut minted: std::collections::HashMap<(String, String), i64> =
                 std::collections::HashMap::new();
-            let start = clock.now();
             for sa in &world.service_accounts {
                 minted.insert((sa.namespace.clone(), sa.name.clone()), start);
             }

@@ -30,7 +30,11 @@ fn irsa_run_passes_the_bundled_catalog_and_prints_the_table() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains("scenario") && stdout.contains("expected") && stdout.contains("got"));
     assert!(stdout.contains("deny AccessDeniedException"), "{stdout}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
@@ -58,7 +62,12 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains('✗'), "{stdout}");
     assert!(
         stdout.contains("is not authorized to perform: dynamodb:DeleteTable on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table"),
@@ -71,12 +80,28 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
 fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
     let dir = scratch("run-bad");
     let scenario = dir.join("bad.yaml");
-    std::fs::write(&scenario, "name: bad\nwrld: x\nsteps:\n  - as: nobody\n    call: s3:GetObject\n    expect: allow\n").unwrap();
-    let out = Command::new(IRSA).arg("run").arg(&scenario).output().unwrap();
+    std::fs::write(
+        &scenario,
+        "name: bad\nwrld: x\nsteps:\n  - as: nobody\n    call: s3:GetObject\n    expect: allow\n",
+    )
+    .unwrap();
+    let out = Command::new(IRSA)
+        .arg("run")
+        .arg(&scenario)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    for expected in ["/wrld: unknown field", "/world: `world` is required", "/steps/0/as:", "/steps/0/call:"] {
-        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+    for expected in [
+        "/wrld: unknown field",
+        "/world: `world` is required",
+        "/steps/0/as:",
+        "/steps/0/call:",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
     }
 }
 
@@ -112,10 +137,15 @@ fn irsa_up(state: &Path) -> (Up, String) {
     });
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut endpoint = None;
-    let up = Up { child, state: state.to_owned() };
+    let up = Up {
+        child,
+        state: state.to_owned(),
+    };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("`irsa up` printed its ready line in time");
+        let line = rx
+            .recv_timeout(left)
+            .expect("`irsa up` printed its ready line in time");
         if let Some(e) = line.strip_prefix("irsa: endpoint ") {
             endpoint = Some(e.to_owned());
         }
@@ -151,30 +181,181 @@ fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewher
     let (up, endpoint) = irsa_up(&state);
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let env_file = std::fs::read_to_string(state.join("env/curity/dynamo-sa.env")).unwrap();
-    for key in ["AWS_ROLE_ARN=arn:aws:iam::111122223333:role/curity-dynamodb", "AWS_WEB_IDENTITY_TOKEN_FILE=", "AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1", "AWS_STS_REGIONAL_ENDPOINTS=regional", "AWS_ENDPOINT_URL_STS=", "AWS_ENDPOINT_URL_DYNAMODB="] {
+    for key in [
+        "AWS_ROLE_ARN=arn:aws:iam::111122223333:role/curity-dynamodb",
+        "AWS_WEB_IDENTITY_TOKEN_FILE=",
+        "AWS_REGION=eu-west-1",
+        "AWS_DEFAULT_REGION=eu-west-1",
+        "AWS_STS_REGIONAL_ENDPOINTS=regional",
+        "AWS_ENDPOINT_URL_STS=",
+        "AWS_ENDPOINT_URL_DYNAMODB=",
+    ] {
         assert!(env_file.contains(key), "{key} missing from\n{env_file}");
     }
     let token = std::fs::read(state.join("tokens/curity/dynamo-sa/token")).unwrap();
-    assert!(!token.ends_with(b"\n"), "token files have no trailing newline");
+    assert!(
+        !token.ends_with(b"\n"),
+        "token files have no trailing newline"
+    );
 
     let item = r#"{"pk":{"S":"un#cli-user"},"userName":{"S":"cli"}}"#;
-    let put = exec_aws(&up, &home, &tools.aws, &["dynamodb", "put-item", "--table-name", "curity-accounts", "--item", item]);
-    assert!(put.status.success(), "put-item: {}", String::from_utf8_lossy(&put.stderr));
+    let put = exec_aws(
+        &up,
+        &home,
+        &tools.aws,
+        &[
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            "curity-accounts",
+            "--item",
+            item,
+        ],
+    );
+    assert!(
+        put.status.success(),
+        "put-item: {}",
+        String::from_utf8_lossy(&put.stderr)
+    );
     let get = exec_aws(
         &up,
         &home,
         &tools.aws,
-        &["dynamodb", "get-item", "--table-name", "curity-accounts", "--key", r#"{"pk":{"S":"un#cli-user"}}"#, "--output", "json"],
+        &[
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            "curity-accounts",
+            "--key",
+            r#"{"pk":{"S":"un#cli-user"}}"#,
+            "--output",
+            "json",
+        ],
     );
-    assert!(get.status.success(), "get-item: {}", String::from_utf8_lossy(&get.stderr));
+    assert!(
+        get.status.success(),
+        "get-item: {}",
+        String::from_utf8_lossy(&get.stderr)
+    );
     assert!(String::from_utf8_lossy(&get.stdout).contains("\"cli\""));
 
-    let denied = exec_aws(&up, &home, &tools.aws, &["dynamodb", "delete-table", "--table-name", "other-table"]);
+    let denied = exec_aws(
+        &up,
+        &home,
+        &tools.aws,
+        &["dynamodb", "delete-table", "--table-name", "other-table"],
+    );
     let stderr = String::from_utf8_lossy(&denied.stderr);
     assert!(!denied.status.success());
     assert!(
         stderr.contains("An error occurred (AccessDeniedException) when calling the DeleteTable operation: User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/"),
         "{stderr}"
     );
-    assert!(stderr.contains("because no identity-based policy allows the dynamodb:DeleteTable action"), "{stderr}");
+    assert!(
+        stderr.contains("because no identity-based policy allows the dynamodb:DeleteTable action"),
+        "{stderr}"
+    );
+}
+
+/// `irsa up` in the background like [`irsa_up`], also handing back the stdout lines printed
+/// after the ready line.
+fn irsa_up_with_stdout(state: &Path) -> (Up, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(IRSA)
+        .args(["up", "--port", "0", "--world"])
+        .arg(repo().join("scenarios/worlds/curity.yaml"))
+        .arg("--state-dir")
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let up = Up {
+        child,
+        state: state.to_owned(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("`irsa up` printed its ready line in time");
+        if line.starts_with("irsa: ready") {
+            break;
+        }
+    }
+    (up, rx)
+}
+
+#[test]
+fn irsa_up_stops_cleanly_on_ctrl_c() {
+    let state = scratch("up-ctrl-c");
+    let (mut up, stdout) = irsa_up_with_stdout(&state);
+    let stack_json = up.state.join("stack.json");
+    let info: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&stack_json).expect("`irsa up` wrote stack.json"),
+    )
+    .unwrap();
+    let backend = info["dynamodb_backend"]
+        .as_str()
+        .expect("stack.json names its dynamodb_backend");
+    let backend: std::net::SocketAddr = backend
+        .strip_prefix("http://")
+        .unwrap_or(backend)
+        .parse()
+        .unwrap_or_else(|e| panic!("`{backend}` is not http://ip:port: {e}"));
+    assert!(
+        std::net::TcpStream::connect_timeout(&backend, Duration::from_secs(5)).is_ok(),
+        "the backend answers while `irsa up` runs"
+    );
+
+    let kill = Command::new("kill")
+        .arg("-INT")
+        .arg(up.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success(), "kill -INT");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = up.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "`irsa up` did not exit within 60 s of SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+
+    // The child has exited, so its stdout reaches end of file and the reader thread hangs up.
+    let mut rest = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match stdout.recv_timeout(left) {
+            Ok(line) => rest.push(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("stdout did not close: {rest:?}")
+            }
+        }
+    }
+    assert!(rest.iter().any(|l| l == "irsa: stopped"), "{rest:?}");
+    assert!(!stack_json.exists(), "stack.json is removed on stop");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect_timeout(&backend, Duration::from_secs(1)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the DynamoDB backend at {backend} still answers after `irsa up` stopped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

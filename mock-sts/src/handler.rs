@@ -210,14 +210,8 @@ fn assume_role_with_web_identity_op<'a>(
         match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now) {
             Ok(grant) => grant,
             Err(cause) => {
-                tracing::info!(
-                    service = "sts",
-                    action = "sts:AssumeRoleWithWebIdentity",
-                    resource = role_arn,
-                    decision = "deny",
-                    reason = %cause,
-                    "assume role refused"
-                );
+                // The one info line for this request is written by `handle`; this adds why.
+                tracing::debug!(resource = role_arn, reason = %cause, "assume role refused");
                 return Err(StsError::from(&cause));
             }
         };
@@ -283,6 +277,14 @@ fn get_caller_identity_op(
     request_id: &str,
 ) -> Result<String, StsError> {
     let session = authenticate(state, parts, body, now)?;
+    tracing::info!(
+        service = "sts",
+        action = "sts:GetCallerIdentity",
+        principal = session.assumed_role_arn,
+        decision = "allow",
+        request_id,
+        "caller identity"
+    );
     let mut w = XmlWriter::new();
     w.open_root("GetCallerIdentityResponse")
         .open("GetCallerIdentityResult")
