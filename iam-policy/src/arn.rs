@@ -1,22 +1,33 @@
 //! ARN-aware matching of `Resource` patterns and the `Arn*` condition operators.
 //!
-//! Owns: splitting an ARN into its six `:`-separated parts and matching a compiled pattern
-//! part by part. It does not resolve policy variables (callers pass a compiled [`Pattern`]).
+//! Owns: splitting an ARN into its six `:`-separated parts and matching a pattern part by
+//! part, either policy text as written or a compiled [`Pattern`] ([`Glob`]), without
+//! allocating. It does not resolve policy variables (callers pass a compiled [`Pattern`]).
 //!
 //! AWS, "IAM JSON policy elements: Condition operators", ARN condition operators: "Each of the
 //! six colon-delimited components of the ARN is checked separately and each can include
 //! multi-character match wildcards (*) or single-character match wildcards (?)." The sixth
 //! part (the resource) may itself contain `:` and `/`, and a `*` there spans both.
 
-use crate::pattern::{Case, Pattern, Token, match_tokens};
+use crate::pattern::{Case, Glob, Pattern, Token, ascii_matches};
 
 /// The number of `:`-separated parts of an ARN (`arn:partition:service:region:account:resource`).
 const ARN_PARTS: usize = 6;
 
 /// Splits `text` into its six ARN parts, or `None` when it is not an ARN.
-pub(crate) fn split_arn(text: &str) -> Option<Vec<&str>> {
-    let parts: Vec<&str> = text.splitn(ARN_PARTS, ':').collect();
-    (parts.len() == ARN_PARTS && parts.first() == Some(&"arn")).then_some(parts)
+pub(crate) fn split_arn(text: &str) -> Option<[&str; ARN_PARTS]> {
+    let rest = text.strip_prefix("arn:")?;
+    let (partition, rest) = split_colon(rest)?;
+    let (service, rest) = split_colon(rest)?;
+    let (region, rest) = split_colon(rest)?;
+    let (account, resource) = split_colon(rest)?;
+    Some(["arn", partition, service, region, account, resource])
+}
+
+/// `split_once(':')` by a plain byte scan (ARN parts are short).
+pub(crate) fn split_colon(text: &str) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == b':')?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// Splits the tokens of a pattern at its first five literal `:` characters.
@@ -41,32 +52,85 @@ fn split_pattern(pattern: &Pattern) -> Vec<Vec<Token>> {
 ///   patterns; the behaviour for shorter patterns is not documented and is our choice.
 /// * When `resource` is not an ARN, the pattern matches the whole text.
 pub(crate) fn resource_matches(pattern: &Pattern, resource: &str) -> bool {
+    glob_resource_matches(pattern.as_glob(), resource)
+}
+
+/// [`resource_matches`] for a pattern that need not be compiled (no allocation).
+pub(crate) fn glob_resource_matches(pattern: Glob<'_>, resource: &str) -> bool {
     if pattern.is_match_all() {
         return true;
+    }
+    if let Glob::Text(text) = pattern
+        && text.is_ascii()
+        && resource.is_ascii()
+    {
+        return ascii_resource_matches(text.as_bytes(), resource.as_bytes());
     }
     let Some(resource_parts) = split_arn(resource) else {
         return pattern.matches(resource, Case::Sensitive);
     };
-    let pattern_parts = split_pattern(pattern);
-    if pattern_parts.len() > ARN_PARTS {
-        return false;
+    let mut rest = pattern;
+    // byte offset of the current part in `resource`
+    let mut offset = 0;
+    for (i, part) in resource_parts.iter().enumerate() {
+        // the pattern's last part matches the rest of the ARN, `:` included
+        let remainder = resource.get(offset..).unwrap_or_default();
+        if i + 1 == ARN_PARTS {
+            return rest.matches(remainder, Case::Sensitive);
+        }
+        match rest.split_colon() {
+            Some((head, tail)) => {
+                if !head.matches(part, Case::Sensitive) {
+                    return false;
+                }
+                rest = tail;
+            }
+            None => return rest.matches(remainder, Case::Sensitive),
+        }
+        offset += part.len() + 1;
     }
-    let last = pattern_parts.len().saturating_sub(1);
-    pattern_parts.iter().enumerate().all(|(i, tokens)| {
-        let text = if i == last {
-            resource_parts
-                .get(i..)
-                .map(|rest| rest.join(":"))
-                .unwrap_or_default()
-        } else {
-            resource_parts
-                .get(i)
-                .map(|s| (*s).to_owned())
-                .unwrap_or_default()
+    true
+}
+
+/// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII resource:
+/// the same part-wise matching, byte by byte.
+fn ascii_resource_matches(pattern: &[u8], resource: &[u8]) -> bool {
+    // byte offsets of the first five `:` of the resource
+    let mut colons = [0usize; ARN_PARTS - 1];
+    let mut found = 0;
+    for (at, byte) in resource.iter().enumerate() {
+        if *byte == b':' {
+            let Some(slot) = colons.get_mut(found) else {
+                break;
+            };
+            *slot = at;
+            found += 1;
+        }
+    }
+    if found < ARN_PARTS - 1 || !resource.starts_with(b"arn:") {
+        return ascii_matches(pattern, resource, Case::Sensitive);
+    }
+    let mut pattern = pattern;
+    let mut start = 0;
+    for end in colons {
+        let Some(p) = pattern.iter().position(|b| *b == b':') else {
+            // the pattern's last part matches the rest of the ARN, `:` included
+            break;
         };
-        let chars: Vec<char> = text.chars().collect();
-        match_tokens(tokens, &chars, Case::Sensitive)
-    })
+        let (Some(head), Some(part)) = (pattern.get(..p), resource.get(start..end)) else {
+            return false;
+        };
+        if !ascii_matches(head, part, Case::Sensitive) {
+            return false;
+        }
+        pattern = pattern.get(p + 1..).unwrap_or_default();
+        start = end + 1;
+    }
+    ascii_matches(
+        pattern,
+        resource.get(start..).unwrap_or_default(),
+        Case::Sensitive,
+    )
 }
 
 /// Whether `resource` could match `pattern` whatever its resource part (the sixth part) stands
@@ -83,8 +147,8 @@ pub(crate) fn prefix_matches(pattern: &Pattern, resource: &str) -> bool {
 
 /// `ArnEquals` / `ArnLike`: like [`resource_matches`], but a request value that is not an ARN
 /// never matches (AWS compares ARNs part by part; a plain string has no parts).
-pub(crate) fn arn_condition_matches(pattern: &Pattern, value: &str) -> bool {
-    split_arn(value).is_some() && resource_matches(pattern, value)
+pub(crate) fn arn_condition_matches(pattern: Glob<'_>, value: &str) -> bool {
+    split_arn(value).is_some() && glob_resource_matches(pattern, value)
 }
 
 #[cfg(test)]
@@ -92,7 +156,26 @@ mod tests {
     use super::*;
 
     fn m(pattern: &str, resource: &str) -> bool {
-        resource_matches(&Pattern::glob(pattern), resource)
+        let compiled = resource_matches(&Pattern::glob(pattern), resource);
+        assert_eq!(
+            glob_resource_matches(Glob::Text(pattern), resource),
+            compiled,
+            "{pattern} against {resource}"
+        );
+        compiled
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast path, the general path over text and the compiled path agree.
+        #[test]
+        fn text_and_compiled_resource_patterns_agree(
+            pattern in "(arn:)?[a*?:/é]{0,14}",
+            resource in "(arn:)?[a:/é]{0,14}",
+        ) {
+            let text = glob_resource_matches(Glob::Text(&pattern), &resource);
+            let compiled = resource_matches(&Pattern::glob(&pattern), &resource);
+            proptest::prop_assert_eq!(text, compiled);
+        }
     }
 
     #[test]
@@ -155,6 +238,6 @@ mod tests {
     fn non_arn_resource_matches_whole_text() {
         assert!(m("*", "anything"));
         assert!(m("abc*", "abc:d"));
-        assert!(!arn_condition_matches(&Pattern::glob("abc*"), "abc:d"));
+        assert!(!arn_condition_matches(Glob::Text("abc*"), "abc:d"));
     }
 }

@@ -41,9 +41,9 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::arn::arn_condition_matches;
-use crate::pattern::{Case, Pattern};
-use crate::request::Context;
-use crate::variable::{Unresolved, substitute};
+use crate::pattern::{Case, Glob};
+use crate::request::{Context, ContextValue};
+use crate::variable::{Unresolved, has_variable, substitute};
 
 /// One operator-key pair of a `Condition` block with its values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,33 +304,21 @@ impl Condition {
         context: &Context,
         resolve_variables: bool,
     ) -> Result<(), ConditionMismatch> {
-        let Operator {
-            set,
-            base,
-            if_exists,
-        } = self.operator;
+        let base = self.operator.base;
         let entry = context.get(&self.key);
-        let mismatch =
-            |reason, policy_values: Vec<String>, unresolved: Vec<String>| ConditionMismatch {
-                operator: self.operator.clone(),
-                key: self.key.clone(),
-                policy_values,
-                request_values: entry.map(|e| e.values.clone()),
-                unresolved,
-                reason,
-            };
 
         if base == BaseOperator::Null {
             // "Null": "true" holds when the key is absent, "false" when it is present.
             let present = entry.is_some();
             let holds = self.values.iter().any(|v| {
-                let v = v.to_ascii_lowercase();
-                (v == "true" && !present) || (v == "false" && present)
+                (v.eq_ignore_ascii_case("true") && !present)
+                    || (v.eq_ignore_ascii_case("false") && present)
             });
             return if holds {
                 Ok(())
             } else {
-                Err(mismatch(
+                Err(self.mismatch(
+                    entry,
                     MismatchReason::Presence,
                     self.values.clone(),
                     Vec::new(),
@@ -338,24 +326,67 @@ impl Condition {
             };
         }
 
-        // Compile policy values once.
         let resolve = resolve_variables && base.takes_variables();
-        let mut compiled = Vec::with_capacity(self.values.len());
+        if !(resolve && self.values.iter().any(|v| has_variable(v))) {
+            // No `${...}` to substitute: every value is its own pattern and its own text, as
+            // `substitute` would compile it; nothing is compiled or copied unless it fails.
+            let values = self
+                .values
+                .iter()
+                .map(|v| (v.as_str(), Glob::Text(v.as_str())));
+            return self
+                .decide(entry, values)
+                .map_err(|reason| self.mismatch(entry, reason, self.values.clone(), Vec::new()));
+        }
+
+        // Compile policy values once.
+        let mut compiled = Vec::new();
         let mut unresolved = Vec::new();
         for value in &self.values {
             match substitute(value, context, resolve) {
-                Ok(pattern) => compiled.push(pattern),
+                Ok(pattern) => compiled.push((pattern.to_text(), pattern)),
                 Err(Unresolved { variable }) => unresolved.push(variable),
             }
         }
-        let shown: Vec<String> = compiled.iter().map(Pattern::to_text).collect();
+        let values = compiled
+            .iter()
+            .map(|(text, pattern)| (text.as_str(), pattern.as_glob()));
+        self.decide(entry, values).map_err(|reason| {
+            let shown = compiled.iter().map(|(text, _)| text.clone()).collect();
+            self.mismatch(entry, reason, shown, unresolved)
+        })
+    }
 
-        let request_values: &[String] = match entry {
-            Some(e) => &e.values,
-            None => &[],
-        };
-        let missing = entry.is_none();
-        if missing {
+    fn mismatch(
+        &self,
+        entry: Option<&ContextValue>,
+        reason: MismatchReason,
+        policy_values: Vec<String>,
+        unresolved: Vec<String>,
+    ) -> ConditionMismatch {
+        ConditionMismatch {
+            operator: self.operator.clone(),
+            key: self.key.clone(),
+            policy_values,
+            request_values: entry.map(|e| e.values.clone()),
+            unresolved,
+            reason,
+        }
+    }
+
+    /// Decides the condition for the request `entry` against the policy values, each as its
+    /// text and its pattern (after variable substitution); `Err` names the rule that failed.
+    fn decide<'v>(
+        &self,
+        entry: Option<&ContextValue>,
+        values: impl Iterator<Item = (&'v str, Glob<'v>)> + Clone,
+    ) -> Result<(), MismatchReason> {
+        let Operator {
+            set,
+            base,
+            if_exists,
+        } = self.operator;
+        let Some(entry) = entry else {
             let holds = match set {
                 Some(SetQualifier::ForAllValues) => true,
                 Some(SetQualifier::ForAnyValue) => if_exists,
@@ -364,53 +395,54 @@ impl Condition {
             return if holds {
                 Ok(())
             } else {
-                Err(mismatch(MismatchReason::KeyMissing, shown, unresolved))
+                Err(MismatchReason::KeyMissing)
             };
-        }
+        };
 
         let satisfies = |request_value: &str| {
-            let positive = compiled
-                .iter()
-                .any(|p| positive_match(base, p, request_value));
+            let positive = values
+                .clone()
+                .any(|(text, pattern)| positive_match(base, text, pattern, request_value));
             positive != base.is_negated()
         };
         let holds = match set {
-            Some(SetQualifier::ForAllValues) => request_values.iter().all(|v| satisfies(v)),
-            Some(SetQualifier::ForAnyValue) => request_values.iter().any(|v| satisfies(v)),
-            None => match entry.and_then(|e| e.single()) {
+            Some(SetQualifier::ForAllValues) => entry.values.iter().all(|v| satisfies(v)),
+            Some(SetQualifier::ForAnyValue) => entry.values.iter().any(|v| satisfies(v)),
+            None => match entry.single() {
                 Some(v) => satisfies(v),
-                None => return Err(mismatch(MismatchReason::MultivaluedKey, shown, unresolved)),
+                None => return Err(MismatchReason::MultivaluedKey),
             },
         };
         if holds {
             Ok(())
         } else {
-            Err(mismatch(MismatchReason::NoMatch, shown, unresolved))
+            Err(MismatchReason::NoMatch)
         }
     }
 }
 
-/// Whether `request` matches the policy value `policy` under the positive form of `base`
-/// (`StringEquals` for `StringNotEquals`, ...).
-fn positive_match(base: BaseOperator, policy: &Pattern, request: &str) -> bool {
+/// Whether `request` matches the policy value (`text`, and `policy` as a pattern) under the
+/// positive form of `base` (`StringEquals` for `StringNotEquals`, ...).
+fn positive_match(base: BaseOperator, text: &str, policy: Glob<'_>, request: &str) -> bool {
     use BaseOperator as B;
-    let text = || policy.to_text();
-    let numbers = |cmp: fn(f64, f64) -> bool| match (value::number(request), value::number(&text()))
-    {
+    let numbers = |cmp: fn(f64, f64) -> bool| match (value::number(request), value::number(text)) {
         (Some(r), Some(p)) => cmp(r, p),
         _ => false,
     };
-    let dates = |cmp: fn(i64, i64) -> bool| match (
-        value::date_millis(request),
-        value::date_millis(&text()),
-    ) {
-        (Some(r), Some(p)) => cmp(r, p),
-        _ => false,
-    };
+    let dates =
+        |cmp: fn(i64, i64) -> bool| match (value::date_millis(request), value::date_millis(text)) {
+            (Some(r), Some(p)) => cmp(r, p),
+            _ => false,
+        };
     match base {
-        B::StringEquals | B::StringNotEquals => text() == request,
+        B::StringEquals | B::StringNotEquals => text == request,
         B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
-            text().to_lowercase() == request.to_lowercase()
+            if text.is_ascii() && request.is_ascii() {
+                // `to_lowercase` of ASCII text is its ASCII lowercase
+                text.eq_ignore_ascii_case(request)
+            } else {
+                text.to_lowercase() == request.to_lowercase()
+            }
         }
         B::StringLike | B::StringNotLike => policy.matches(request, Case::Sensitive),
         B::NumericEquals | B::NumericNotEquals => numbers(|r, p| r == p),
@@ -424,17 +456,16 @@ fn positive_match(base: BaseOperator, policy: &Pattern, request: &str) -> bool {
         B::DateGreaterThan => dates(|r, p| r > p),
         B::DateGreaterThanEquals => dates(|r, p| r >= p),
         B::Bool => {
-            let p = text().to_ascii_lowercase();
-            (p == "true" || p == "false") && p == request.to_ascii_lowercase()
+            (text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false"))
+                && text.eq_ignore_ascii_case(request)
         }
         B::BinaryEquals => {
-            let p = text();
-            p == request
-                || matches!((value::base64(&p), value::base64(request)), (Some(a), Some(b)) if a == b)
+            text == request
+                || matches!((value::base64(text), value::base64(request)), (Some(a), Some(b)) if a == b)
         }
         B::IpAddress | B::NotIpAddress => {
             match (
-                value::Network::parse(&text()),
+                value::Network::parse(text),
                 request.trim().parse::<IpAddr>(),
             ) {
                 (Some(net), Ok(ip)) => net.contains(ip),

@@ -33,13 +33,13 @@ use serde::{Deserialize, Serialize};
 
 pub use explanation::{Explanation, LayerReport, Mismatch, PolicyReport, StatementReport};
 
-use crate::arn::{prefix_matches, resource_matches};
-use crate::pattern::{Case, Pattern};
+use crate::arn::{glob_resource_matches, prefix_matches, resource_matches};
+use crate::pattern::{Case, Glob};
 use crate::policy::{
     ActionBlock, Effect, NamedPolicy, PrincipalBlock, ResourceBlock, Statement, StatementRef,
 };
 use crate::request::Request;
-use crate::variable::{substitute, substitute_widest};
+use crate::variable::{has_variable, substitute, substitute_widest};
 use principal::{PrincipalMatch, principal_matches};
 
 /// The kinds of policy AWS combines.
@@ -215,40 +215,40 @@ struct Outcome {
 
 /// Evaluates `request` against every policy in `set`.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
-    let mut layers: Vec<LayerReport> = Vec::new();
+    let mut layers: Vec<LayerReport> = Vec::with_capacity(ORDER.len());
     let mut direct_grant = false;
     for kind in ORDER {
-        let policies: Vec<&NamedPolicy> = match kind {
+        let policies: &[NamedPolicy] = match kind {
             PolicyKind::ServiceControl => match set.scp {
-                Some(scp) => scp.iter().collect(),
+                Some(scp) => scp,
                 None => continue,
             },
             PolicyKind::Resource => match set.resource {
-                Some(p) => vec![p],
+                Some(p) => std::slice::from_ref(p),
                 None => continue,
             },
-            PolicyKind::Identity => set.identity.iter().collect(),
+            PolicyKind::Identity => set.identity,
             PolicyKind::PermissionsBoundary => match set.permissions_boundary {
-                Some(p) => vec![p],
+                Some(p) => std::slice::from_ref(p),
                 None => continue,
             },
             PolicyKind::Session => {
                 if set.session.is_empty() {
                     continue;
                 }
-                set.session.iter().collect()
+                set.session
             }
         };
         let mut layer = LayerReport {
             kind,
             allows: false,
             denies: false,
-            policies: Vec::new(),
+            policies: Vec::with_capacity(policies.len()),
         };
         for named in policies {
             let mut report = PolicyReport {
                 name: named.name.clone(),
-                statements: Vec::new(),
+                statements: Vec::with_capacity(named.policy.statements.len()),
             };
             for (i, statement) in named.policy.statements.iter().enumerate() {
                 let outcome = evaluate_statement(kind, named, statement, request);
@@ -386,7 +386,7 @@ fn evaluate_statement(
     // as "IAM:ListAccessKeys"); `*` and `?` are wildcards.
     let listed = patterns
         .iter()
-        .any(|p| Pattern::glob(p).matches(&request.action, Case::Insensitive));
+        .any(|p| Glob::Text(p).matches(&request.action, Case::Insensitive));
     if listed == negated {
         reasons.push(Mismatch::Action {
             negated,
@@ -401,15 +401,20 @@ fn evaluate_statement(
             ResourceBlock::NotResource(p) => (true, p),
         };
         let mut unresolved = Vec::new();
-        let listed = patterns
-            .iter()
-            .any(|p| match substitute(p, &request.context, resolve) {
+        // Without `${...}` to substitute, a pattern is matched as written (nothing compiled).
+        let substitutes = |p: &str| resolve && has_variable(p);
+        let listed = patterns.iter().any(|p| {
+            if !substitutes(p) {
+                return glob_resource_matches(Glob::Text(p), &request.resource);
+            }
+            match substitute(p, &request.context, resolve) {
                 Ok(pattern) => resource_matches(&pattern, &request.resource),
                 Err(u) => {
                     unresolved.push(u.variable);
                     false
                 }
-            });
+            }
+        });
         // A `NotResource` pattern whose variable has no value cannot show that the resource is
         // outside the set ("If AWS cannot resolve a variable this might cause the entire
         // statement to be invalid", Variables and tags), unless the parts of the ARN before the
@@ -417,7 +422,8 @@ fn evaluate_statement(
         // draws this line is not documented; iam-simulate draws it at the same place.
         let undecidable = negated
             && patterns.iter().any(|p| {
-                substitute(p, &request.context, resolve).is_err()
+                substitutes(p)
+                    && substitute(p, &request.context, resolve).is_err()
                     && prefix_matches(&substitute_widest(p, &request.context), &request.resource)
             });
         if listed == negated || undecidable {

@@ -1,7 +1,8 @@
 //! `*` / `?` wildcard patterns, the matching primitive of the policy language.
 //!
 //! Owns: compiling policy text into tokens (a wildcard, or a character that must match
-//! literally) and matching text against them. It does not know about ARNs, actions or policy
+//! literally) and matching text against them, or against policy text as written ([`Glob`]) when
+//! there is nothing to substitute, without compiling or allocating. It does not know about ARNs, actions or policy
 //! variables; those build [`Pattern`]s and decide case sensitivity.
 
 /// One element of a compiled pattern.
@@ -29,7 +30,9 @@ pub(crate) enum Case {
 }
 
 impl Pattern {
-    /// A pattern where every `*` and `?` in `text` is a wildcard.
+    /// A pattern where every `*` and `?` in `text` is a wildcard (evaluation matches such text
+    /// as a [`Glob::Text`] without compiling it).
+    #[cfg(test)]
     pub(crate) fn glob(text: &str) -> Self {
         let mut pattern = Self::default();
         pattern.push_glob(text);
@@ -72,44 +75,176 @@ impl Pattern {
             .collect()
     }
 
+    /// Whether `text` matches the whole pattern.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, text: &str, case: Case) -> bool {
+        Glob::Tokens(&self.tokens).matches(text, case)
+    }
+
+    /// A borrowed view for matching.
+    pub(crate) fn as_glob(&self) -> Glob<'_> {
+        Glob::Tokens(&self.tokens)
+    }
+}
+
+/// A pattern to match against without compiling it first: policy text read as is (`*` and
+/// `?` wildcards, every other character literal, exactly what `Pattern::push_glob` compiles),
+/// or the tokens of a compiled [`Pattern`]. Matching never allocates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Glob<'a> {
+    /// Policy text without variables.
+    Text(&'a str),
+    /// Compiled tokens (after variable substitution).
+    Tokens(&'a [Token]),
+}
+
+impl<'a> Glob<'a> {
+    /// The token at position `at` (a byte offset for text, an index for tokens) and the
+    /// position after it.
+    fn token_at(self, at: usize) -> Option<(Token, usize)> {
+        match self {
+            Self::Text(text) => {
+                let c = text.get(at..)?.chars().next()?;
+                let token = match c {
+                    '*' => Token::Star,
+                    '?' => Token::Question,
+                    other => Token::Char(other),
+                };
+                Some((token, at + c.len_utf8()))
+            }
+            Self::Tokens(tokens) => tokens.get(at).map(|t| (*t, at + 1)),
+        }
+    }
+
+    /// Whether every token from position `at` on is `*` (and `at` is within the pattern).
+    fn only_stars_from(self, at: usize) -> bool {
+        match self {
+            Self::Text(text) => text
+                .get(at..)
+                .is_some_and(|rest| rest.bytes().all(|b| b == b'*')),
+            Self::Tokens(tokens) => tokens
+                .get(at..)
+                .is_some_and(|rest| rest.iter().all(|t| *t == Token::Star)),
+        }
+    }
+
     /// True when the pattern is exactly one `*`.
-    pub(crate) fn is_match_all(&self) -> bool {
-        self.tokens == [Token::Star]
+    pub(crate) fn is_match_all(self) -> bool {
+        match self {
+            Self::Text(text) => text == "*",
+            Self::Tokens(tokens) => tokens == [Token::Star],
+        }
+    }
+
+    /// Splits at the first literal `:`.
+    pub(crate) fn split_colon(self) -> Option<(Self, Self)> {
+        match self {
+            Self::Text(text) => {
+                let at = text.bytes().position(|b| b == b':')?;
+                Some((Self::Text(text.get(..at)?), Self::Text(text.get(at + 1..)?)))
+            }
+            Self::Tokens(tokens) => {
+                let at = tokens.iter().position(|t| *t == Token::Char(':'))?;
+                Some((
+                    Self::Tokens(tokens.get(..at)?),
+                    Self::Tokens(tokens.get(at + 1..)?),
+                ))
+            }
+        }
     }
 
     /// Whether `text` matches the whole pattern.
-    pub(crate) fn matches(&self, text: &str, case: Case) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        match_tokens(&self.tokens, &chars, case)
+    ///
+    /// Greedy matching with a single backtrack point (the last `*` seen): linear in practice,
+    /// `O(len(pattern) * len(text))` in the worst case, never exponential.
+    pub(crate) fn matches(self, text: &str, case: Case) -> bool {
+        if let Self::Text(pattern) = self
+            && pattern.is_ascii()
+            && text.is_ascii()
+        {
+            return ascii_matches(pattern.as_bytes(), text.as_bytes(), case);
+        }
+        let (mut p, mut t) = (0usize, 0usize);
+        // (position after the `*` token, text offset it currently swallows up to)
+        let mut backtrack: Option<(usize, usize)> = None;
+        while let Some(c) = text.get(t..).and_then(|rest| rest.chars().next()) {
+            match self.token_at(p) {
+                Some((Token::Star, next)) => {
+                    backtrack = Some((next, t));
+                    p = next;
+                    continue;
+                }
+                Some((Token::Question, next)) => {
+                    p = next;
+                    t += c.len_utf8();
+                    continue;
+                }
+                Some((Token::Char(expected), next)) if chars_equal(expected, c, case) => {
+                    p = next;
+                    t += c.len_utf8();
+                    continue;
+                }
+                _ => {}
+            }
+            match backtrack {
+                Some((after_star, swallowed)) => {
+                    let width = text
+                        .get(swallowed..)
+                        .and_then(|rest| rest.chars().next())
+                        .map_or(1, char::len_utf8);
+                    p = after_star;
+                    t = swallowed + width;
+                    backtrack = Some((after_star, t));
+                }
+                None => return false,
+            }
+        }
+        self.only_stars_from(p)
     }
 }
 
-fn chars_equal(a: char, b: char, case: Case) -> bool {
-    match case {
+/// [`Glob::matches`] for ASCII pattern text and ASCII text, where every character is one byte
+/// (the same algorithm, byte by byte).
+pub(crate) fn ascii_matches(pattern: &[u8], text: &[u8], case: Case) -> bool {
+    let equal = |a: u8, b: u8| match case {
         Case::Sensitive => a == b,
-        Case::Insensitive => a == b || a.to_lowercase().eq(b.to_lowercase()),
+        Case::Insensitive => a.eq_ignore_ascii_case(&b),
+    };
+    // The literal text before the first wildcard must match as is: compare it at once.
+    let literal = pattern
+        .iter()
+        .position(|b| matches!(b, b'*' | b'?'))
+        .unwrap_or(pattern.len());
+    let (Some(head), Some(text_head)) = (pattern.get(..literal), text.get(..literal)) else {
+        return false; // the text is shorter than the literal head
+    };
+    let head_equal = match case {
+        Case::Sensitive => head == text_head,
+        Case::Insensitive => head.eq_ignore_ascii_case(text_head),
+    };
+    if !head_equal {
+        return false;
     }
-}
-
-/// Greedy matching with a single backtrack point (the last `*` seen): linear in practice,
-/// `O(len(tokens) * len(text))` in the worst case, never exponential.
-pub(crate) fn match_tokens(tokens: &[Token], text: &[char], case: Case) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    // (index of the `*` token, text position it currently swallows up to)
+    match pattern.get(literal..) {
+        Some([]) => return text.len() == literal,
+        Some([b'*']) => return true,
+        _ => {}
+    }
+    let (mut p, mut t) = (literal, literal);
     let mut backtrack: Option<(usize, usize)> = None;
     while let Some(&c) = text.get(t) {
-        match tokens.get(p) {
-            Some(Token::Star) => {
-                backtrack = Some((p, t));
+        match pattern.get(p) {
+            Some(b'*') => {
+                backtrack = Some((p + 1, t));
                 p += 1;
                 continue;
             }
-            Some(Token::Question) => {
+            Some(b'?') => {
                 p += 1;
                 t += 1;
                 continue;
             }
-            Some(Token::Char(expected)) if chars_equal(*expected, c, case) => {
+            Some(&expected) if equal(expected, c) => {
                 p += 1;
                 t += 1;
                 continue;
@@ -117,17 +252,31 @@ pub(crate) fn match_tokens(tokens: &[Token], text: &[char], case: Case) -> bool 
             _ => {}
         }
         match backtrack {
-            Some((star, swallowed)) => {
-                p = star + 1;
+            Some((after_star, swallowed)) => {
+                p = after_star;
                 t = swallowed + 1;
-                backtrack = Some((star, swallowed + 1));
+                backtrack = Some((after_star, t));
             }
             None => return false,
         }
     }
-    tokens
+    pattern
         .get(p..)
-        .is_some_and(|rest| rest.iter().all(|t| *t == Token::Star))
+        .is_some_and(|rest| rest.iter().all(|b| *b == b'*'))
+}
+
+fn chars_equal(a: char, b: char, case: Case) -> bool {
+    match case {
+        Case::Sensitive => a == b,
+        Case::Insensitive => {
+            a == b
+                || if a.is_ascii() && b.is_ascii() {
+                    a.eq_ignore_ascii_case(&b)
+                } else {
+                    a.to_lowercase().eq(b.to_lowercase())
+                }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +327,24 @@ mod tests {
             let p: Vec<char> = pattern.chars().collect();
             let t: Vec<char> = text.chars().collect();
             prop_assert_eq!(Pattern::glob(&pattern).matches(&text, Case::Sensitive), naive(&p, &t));
+        }
+
+        #[test]
+        fn text_matching_agrees_with_naive_matcher(pattern in "[ab*?é]{0,8}", text in "[abé]{0,10}") {
+            let p: Vec<char> = pattern.chars().collect();
+            let t: Vec<char> = text.chars().collect();
+            prop_assert_eq!(Glob::Text(&pattern).matches(&text, Case::Sensitive), naive(&p, &t));
+        }
+
+        #[test]
+        fn text_and_compiled_patterns_agree_ignoring_case(
+            pattern in "[aAéÉ\u{212A}k*?:]{0,8}",
+            text in "[aAéÉ\u{212A}kK:]{0,10}",
+        ) {
+            prop_assert_eq!(
+                Glob::Text(&pattern).matches(&text, Case::Insensitive),
+                Pattern::glob(&pattern).matches(&text, Case::Insensitive)
+            );
         }
 
         #[test]

@@ -155,6 +155,30 @@ impl Context {
 
     /// The value of `key`, compared case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        /// Up to this many keys, an ASCII key is looked for by scanning the entries.
+        const SCAN: usize = 16;
+        /// Longest ASCII key lowercased on the stack; longer or non-ASCII keys allocate.
+        const STACK_KEY: usize = 256;
+        if key.is_ascii() && self.entries.len() <= SCAN {
+            // Stored names are lowercase (`to_lowercase`), so for an ASCII `key` "equals its
+            // lowercase" is "equals it ignoring ASCII case".
+            return self
+                .entries
+                .iter()
+                .find(|(lower, _)| lower.eq_ignore_ascii_case(key))
+                .map(|(_, (_, v))| v);
+        }
+        if key.is_ascii() && key.len() <= STACK_KEY {
+            // `to_lowercase` of ASCII text is its ASCII lowercase: no allocation needed
+            let mut buffer = [0u8; STACK_KEY];
+            if let Some(lower) = buffer.get_mut(..key.len()) {
+                lower.copy_from_slice(key.as_bytes());
+                lower.make_ascii_lowercase();
+                if let Ok(lower) = std::str::from_utf8(lower) {
+                    return self.entries.get(lower).map(|(_, v)| v);
+                }
+            }
+        }
         self.entries.get(&key.to_lowercase()).map(|(_, v)| v)
     }
 
@@ -250,6 +274,30 @@ mod tests {
     fn keys_are_case_insensitive() {
         let ctx = Context::new().with("aws:CurrentTime", "2024-01-01T00:00:00Z");
         assert!(ctx.get("AWS:currenttime").is_some());
+    }
+
+    #[test]
+    fn lookups_agree_for_small_and_large_contexts() {
+        let mut small = Context::new()
+            .with("aws:PrincipalTag/Team", "a")
+            .with("k\u{212A}", "b");
+        let mut large = small.clone();
+        for i in 0..40 {
+            large.insert(format!("pad:Key{i}"), "x");
+        }
+        for ctx in [&mut small, &mut large] {
+            assert_eq!(
+                ctx.get("AWS:principaltag/team")
+                    .and_then(ContextValue::single),
+                Some("a")
+            );
+            assert_eq!(ctx.get("KK").and_then(ContextValue::single), Some("b"));
+            assert_eq!(
+                ctx.get("k\u{212A}").and_then(ContextValue::single),
+                Some("b")
+            );
+            assert!(ctx.get("aws:PrincipalTag/Tea").is_none());
+        }
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub(crate) struct Unresolved {
     pub(crate) variable: String,
 }
 
+/// Whether `text` contains a `${` (the only text [`substitute`] changes when it resolves).
+pub(crate) fn has_variable(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|pair| pair == b"${")
+}
+
 /// Compiles `text` for matching, reading `*` and `?` as wildcards and, when `resolve` is set,
 /// substituting `${...}` from `context`.
 pub(crate) fn substitute(

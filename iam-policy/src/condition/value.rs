@@ -42,11 +42,23 @@ fn epoch_millis(text: &str) -> Option<i64> {
         return None;
     }
     let seconds: i64 = whole.parse().ok()?;
-    let millis: i64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
+    let millis = fraction_millis(fraction);
     seconds
         .checked_mul(1000)?
         .checked_add(millis)
         .map(|ms| ms * sign)
+}
+
+/// The first three digits of a fraction of a second (`5` is 500 ms, `2509` is 250 ms); `digits`
+/// holds ASCII digits only.
+fn fraction_millis(digits: &str) -> i64 {
+    digits
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |millis, digit| {
+            millis * 10 + i64::from(digit.wrapping_sub(b'0'))
+        })
 }
 
 fn digits(text: &str, range: std::ops::Range<usize>) -> Option<i64> {
@@ -89,10 +101,7 @@ fn iso8601_millis(text: &str) -> Option<i64> {
             if len == 0 {
                 return None;
             }
-            fraction_ms = format!("{:0<3}", after.get(..len)?)
-                .get(..3)?
-                .parse()
-                .ok()?;
+            fraction_ms = fraction_millis(after.get(..len)?);
             rest = after.get(len..)?;
         }
     }
@@ -235,6 +244,18 @@ mod tests {
         );
         assert_eq!(date_millis("2024-01-01T00:00Z"), Some(1_704_067_200_000));
         assert_eq!(date_millis("1970-01-01T00:00:00Z"), Some(0));
+    }
+
+    #[test]
+    fn fractions_keep_milliseconds() {
+        assert_eq!(date_millis("1.5"), Some(1_500));
+        assert_eq!(date_millis("1.2509"), Some(1_250));
+        assert_eq!(date_millis("1."), Some(1_000));
+        assert_eq!(date_millis("-1.05"), Some(-1_050));
+        assert_eq!(
+            date_millis("2024-01-01T00:00:00.5Z"),
+            Some(1_704_067_200_500)
+        );
     }
 
     #[test]

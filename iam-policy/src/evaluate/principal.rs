@@ -79,7 +79,13 @@ fn is_account_of(candidate: &str, arn: &str) -> bool {
         return false;
     };
     !account.is_empty()
-        && (candidate == *account || candidate == format!("arn:{partition}:iam::{account}:root"))
+        && (candidate == *account
+            || candidate
+                .strip_prefix("arn:")
+                .and_then(|rest| rest.strip_prefix(*partition))
+                .and_then(|rest| rest.strip_prefix(":iam::"))
+                .and_then(|rest| rest.strip_prefix(*account))
+                == Some(":root"))
 }
 
 pub(crate) fn principal_matches(

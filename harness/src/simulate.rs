@@ -1,0 +1,629 @@
+//! `irsa simulate`: the IAM policy simulator, offline, trust and resource policies included.
+//!
+//! Owns: reading policy files and request flags (or JSON lines in the differential oracle's
+//! input shape), calling [`iam_policy::evaluate`] and printing the decision with its
+//! explanation. It does not decide anything itself: every rule lives in `iam-policy`.
+//!
+//! Exit codes: single mode 0 allowed, 1 denied, 2 error; `--jsonl` 0 unless stdin could not be
+//! read (a bad line is answered with an error line, never a crash).
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::Args;
+use iam_policy::{Context, Decision, Evaluation, NamedPolicy, PolicySet, Principal, Request};
+use serde_json::{Value, json};
+
+/// `irsa simulate` flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimulateArgs {
+    /// Identity-based policy files (JSON); repeat or list several.
+    #[arg(long = "policy", value_name = "FILE", num_args = 1..)]
+    pub policies: Vec<PathBuf>,
+    /// The action, e.g. `dynamodb:GetItem`.
+    #[arg(long, required_unless_present = "jsonl")]
+    pub action: Option<String>,
+    /// The resource ARN (`*` for actions without a resource).
+    #[arg(long, required_unless_present = "jsonl")]
+    pub resource: Option<String>,
+    /// A condition key, `key=value`; repeat a key, or write `key=["a","b"]`, for a multivalued key.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// The requesting principal's ARN (a role session, user, OIDC provider, ...) or service name.
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// The resource-based policy (for `sts:AssumeRole*`, the role's trust policy).
+    #[arg(long, value_name = "FILE")]
+    pub resource_policy: Option<PathBuf>,
+    /// The permissions boundary.
+    #[arg(long, value_name = "FILE")]
+    pub boundary: Option<PathBuf>,
+    /// Session policies (their union limits the session).
+    #[arg(long = "session-policy", value_name = "FILE", num_args = 1..)]
+    pub session_policies: Vec<PathBuf>,
+    /// Service control policies (one level; each must be allowed by at least one).
+    #[arg(long = "scp", value_name = "FILE", num_args = 1..)]
+    pub scps: Vec<PathBuf>,
+    /// Print the explanation as JSON.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+    /// Read requests as JSON lines on stdin (the iam-oracle input shape); one answer line each.
+    #[arg(long)]
+    pub jsonl: bool,
+}
+
+/// Runs `irsa simulate`; returns the process exit code.
+pub fn run(args: &SimulateArgs, stdin: impl BufRead, mut stdout: impl Write) -> anyhow::Result<u8> {
+    if args.jsonl {
+        for line in stdin.lines() {
+            let line = line.context("reading requests from stdin")?;
+            if let Some(answer) = answer_line(&line) {
+                writeln!(stdout, "{answer}").context("writing to stdout")?;
+            }
+        }
+        stdout.flush().context("writing to stdout")?;
+        return Ok(0);
+    }
+    let evaluation = simulate_files(args)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&evaluation.explanation)
+            .context("rendering the explanation")?;
+        writeln!(stdout, "{text}").context("writing to stdout")?;
+    } else {
+        write!(stdout, "{}", evaluation.explanation).context("writing to stdout")?;
+    }
+    Ok(if evaluation.is_allowed() { 0 } else { 1 })
+}
+
+/// Loads the files named by `args` and evaluates the request they describe.
+pub fn simulate_files(args: &SimulateArgs) -> anyhow::Result<Evaluation> {
+    let (Some(action), Some(resource)) = (&args.action, &args.resource) else {
+        bail!("`--action` and `--resource` are required without `--jsonl`");
+    };
+    let identity = args
+        .policies
+        .iter()
+        .map(|p| load_policy(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let resource_policy = args
+        .resource_policy
+        .as_deref()
+        .map(load_policy)
+        .transpose()?;
+    let boundary = args.boundary.as_deref().map(load_policy).transpose()?;
+    let session = args
+        .session_policies
+        .iter()
+        .map(|p| load_policy(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let scp = args
+        .scps
+        .iter()
+        .map(|p| load_policy(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut request = Request::new(action, resource).with_context(parse_context(&args.context)?);
+    if let Some(principal) = &args.principal {
+        request = request.with_principal(parse_principal(principal));
+    }
+    let set = PolicySet {
+        identity: &identity,
+        resource: resource_policy.as_ref(),
+        permissions_boundary: boundary.as_ref(),
+        session: &session,
+        scp: (!scp.is_empty()).then_some(scp.as_slice()),
+    };
+    Ok(iam_policy::evaluate(&set, &request))
+}
+
+/// Reads and parses one policy file, named by its file name.
+fn load_policy(path: &Path) -> anyhow::Result<NamedPolicy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading policy `{}`", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    NamedPolicy::parse(name, &text).with_context(|| format!("policy `{}`", path.display()))
+}
+
+/// `key=value` flags to a [`Context`]: a key given more than once, or a value written as a JSON
+/// list, is multivalued.
+pub fn parse_context(pairs: &[String]) -> anyhow::Result<Context> {
+    let mut values: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("`--context {pair}` is not `key=value`"))?;
+        let key = key.trim();
+        if key.is_empty() {
+            bail!("`--context {pair}` has no key");
+        }
+        let (items, list) = if value.trim_start().starts_with('[') {
+            let items: Vec<Value> = serde_json::from_str(value)
+                .with_context(|| format!("`--context {pair}`: not a JSON list"))?;
+            let items = items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
+                    _ => Err(anyhow!(
+                        "`--context {pair}`: list items must be strings, numbers or booleans"
+                    )),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            (items, true)
+        } else {
+            (vec![value.to_owned()], false)
+        };
+        match values
+            .iter_mut()
+            .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
+        {
+            Some((_, existing, multi)) => {
+                existing.extend(items);
+                *multi = true;
+            }
+            None => values.push((key.to_owned(), items, list)),
+        }
+    }
+    let mut context = Context::new();
+    for (key, items, multi) in values {
+        match (multi, items.as_slice()) {
+            (false, [one]) => context.insert(key, one.clone()),
+            _ => context.insert_multi(key, items),
+        }
+    }
+    Ok(context)
+}
+
+/// Reads a principal as a policy's `Principal` element would name it: an OIDC or SAML
+/// provider ARN or a well-known identity provider is `Federated`, a `*.amazonaws.com` name is a
+/// `Service`, `anonymous` is an unauthenticated caller, anything else is `AWS`.
+pub fn parse_principal(text: &str) -> Principal {
+    const FEDERATED_NAMES: &[&str] = &[
+        "cognito-identity.amazonaws.com",
+        "accounts.google.com",
+        "graph.facebook.com",
+        "www.amazon.com",
+    ];
+    if text == "anonymous" {
+        Principal::Anonymous
+    } else if text.contains(":oidc-provider/")
+        || text.contains(":saml-provider/")
+        || FEDERATED_NAMES.contains(&text)
+    {
+        Principal::Federated(text.to_owned())
+    } else if !text.starts_with("arn:") && text.ends_with(".amazonaws.com") {
+        Principal::Service(text.to_owned())
+    } else {
+        Principal::Aws(text.to_owned())
+    }
+}
+
+/// The oracle's decision words.
+pub fn decision_name(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Allow => "Allowed",
+        Decision::ImplicitDeny => "ImplicitlyDenied",
+        Decision::ExplicitDeny => "ExplicitlyDenied",
+    }
+}
+
+/// A line that could not be answered: a code, as the oracle's, and a message.
+#[derive(Debug)]
+struct LineError {
+    code: &'static str,
+    message: String,
+}
+
+impl LineError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Answers one `--jsonl` input line: `None` for a blank or `#` line, otherwise
+/// `{"id", "decision", "explanation"}` or `{"id", "decision": "Error", "error", "message"}`.
+pub fn answer_line(line: &str) -> Option<Value> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let input: Value = match serde_json::from_str(trimmed) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(error_line(
+                &Value::Null,
+                &LineError::new("invalid.json", format!("not JSON: {e}")),
+            ));
+        }
+    };
+    let id = input.get("id").cloned().unwrap_or(Value::Null);
+    Some(match evaluate_input(&input) {
+        Ok(evaluation) => match serde_json::to_value(&evaluation.explanation) {
+            Ok(explanation) => json!({
+                "id": id,
+                "decision": decision_name(evaluation.decision),
+                "explanation": explanation,
+            }),
+            Err(e) => error_line(&id, &LineError::new("internal", e.to_string())),
+        },
+        Err(e) => error_line(&id, &e),
+    })
+}
+
+fn error_line(id: &Value, error: &LineError) -> Value {
+    json!({"id": id, "decision": "Error", "error": error.code, "message": error.message})
+}
+
+/// One policy in any of the oracle's forms: a document, the document as a JSON string, or
+/// `{"name": ..., "policy": ...}`.
+fn input_policy(raw: &Value, default_name: &str, field: &str) -> Result<NamedPolicy, LineError> {
+    let (name, doc) = match raw {
+        Value::Object(map) if map.contains_key("policy") && !map.contains_key("Statement") => {
+            let name = match map.get("name") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => default_name.to_owned(),
+            };
+            (name, map.get("policy").unwrap_or(&Value::Null))
+        }
+        other => (default_name.to_owned(), other),
+    };
+    let parsed = match doc {
+        Value::String(text) => iam_policy::Policy::parse(text),
+        other => iam_policy::Policy::from_value(other),
+    };
+    parsed
+        .map(|policy| NamedPolicy::new(name, policy))
+        .map_err(|e| LineError::new("invalid.policy", format!("`{field}`: {e}")))
+}
+
+/// A field holding one policy or a list of them.
+fn input_policies(input: &Value, field: &str, name: &str) -> Result<Vec<NamedPolicy>, LineError> {
+    let name_at = |i: usize, many: bool| {
+        if many {
+            format!("{name}{i}")
+        } else {
+            name.to_owned()
+        }
+    };
+    match input.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, p)| input_policy(p, &name_at(i, true), &format!("{field}/{i}")))
+            .collect(),
+        Some(one) => Ok(vec![input_policy(one, &name_at(0, false), field)?]),
+    }
+}
+
+fn evaluate_input(input: &Value) -> Result<Evaluation, LineError> {
+    if !input.is_object() {
+        return Err(LineError::new(
+            "invalid.input",
+            "a request line must be a JSON object",
+        ));
+    }
+    if input.get("rcp").is_some_and(|v| !v.is_null()) {
+        return Err(LineError::new(
+            "unsupported",
+            "`rcp` (resource control policies) is not supported",
+        ));
+    }
+    let identity = input_policies(input, "identityPolicies", "identity")?;
+    let mut boundaries = input_policies(input, "permissionBoundaries", "boundary")?;
+    if let Some(only) = boundaries
+        .first_mut()
+        .filter(|_| !input["permissionBoundaries"].is_array())
+    {
+        "boundary0".clone_into(&mut only.name);
+    }
+    if boundaries.len() > 1 {
+        return Err(LineError::new(
+            "unsupported",
+            "an entity has at most one permissions boundary",
+        ));
+    }
+    let session = input_policies(input, "sessionPolicy", "SessionPolicy")?
+        .into_iter()
+        .map(|mut p| {
+            if p.name.starts_with("SessionPolicy") {
+                "SessionPolicy".clone_into(&mut p.name);
+            }
+            p
+        })
+        .collect::<Vec<_>>();
+    let resource = match input.get("resourcePolicy") {
+        None | Some(Value::Null) => None,
+        Some(raw) => Some(input_policy(raw, "ResourcePolicy", "resourcePolicy")?),
+    };
+    let scp = match input.get("scp") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) if items.iter().any(|i| i.get("orgIdentifier").is_some()) => {
+            return Err(LineError::new(
+                "unsupported",
+                "`scp` as an organization hierarchy is not supported; give one level",
+            ));
+        }
+        Some(_) => Some(input_policies(input, "scp", "scp")?),
+    };
+
+    let request = input
+        .get("request")
+        .filter(|r| r.is_object())
+        .ok_or_else(|| LineError::new("invalid.request", "`request` must be an object"))?;
+    let text = |field: &str| -> Result<String, LineError> {
+        request
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                LineError::new(
+                    "invalid.request",
+                    format!("`request.{field}` must be a string"),
+                )
+            })
+    };
+    let action = text("action")?;
+    let resource_arn = text("resource")?;
+    let context: Context = match request.get("context") {
+        None | Some(Value::Null) => Context::new(),
+        Some(raw) => serde_json::from_value(raw.clone())
+            .map_err(|e| LineError::new("invalid.context", format!("`request.context`: {e}")))?,
+    };
+    let principal = match request.get("principal") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p.clone()),
+        Some(_) => {
+            return Err(LineError::new(
+                "invalid.request",
+                "`request.principal` must be a string",
+            ));
+        }
+    };
+    if let Some(principal) = &principal {
+        let principal_account = account_of(principal);
+        let resource_account = request
+            .get("resourceAccount")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| account_of(&resource_arn));
+        if let (Some(a), Some(b)) = (principal_account, resource_account)
+            && a != b
+        {
+            return Err(LineError::new(
+                "unsupported",
+                format!(
+                    "cross-account requests (principal in `{a}`, resource in `{b}`) are not supported"
+                ),
+            ));
+        }
+    }
+
+    let mut request = Request::new(action, resource_arn).with_context(context);
+    if let Some(principal) = principal {
+        request = request.with_principal(parse_principal(&principal));
+    }
+    let set = PolicySet {
+        identity: &identity,
+        resource: resource.as_ref(),
+        permissions_boundary: boundaries.first(),
+        session: &session,
+        scp: scp.as_deref(),
+    };
+    Ok(iam_policy::evaluate(&set, &request))
+}
+
+/// The account field of an ARN, when it has one.
+fn account_of(arn: &str) -> Option<String> {
+    let account = arn.strip_prefix("arn:")?.split(':').nth(3)?;
+    (!account.is_empty()).then(|| account.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/curity-*"}]}"#;
+
+    fn line(value: Value) -> Value {
+        answer_line(&value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn allowed_line_carries_id_decision_and_explanation() {
+        let answer = line(json!({
+            "id": "a1",
+            "identityPolicies": [{"name": "seed", "policy": serde_json::from_str::<Value>(SEED).unwrap()}],
+            "request": {"principal": "arn:aws:sts::111122223333:assumed-role/r/s",
+                        "action": "dynamodb:GetItem",
+                        "resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/curity-accounts"},
+        }));
+        assert_eq!(answer["id"], "a1");
+        assert_eq!(answer["decision"], "Allowed");
+        assert_eq!(
+            answer["explanation"]["layers"][0]["policies"][0]["name"],
+            "seed"
+        );
+    }
+
+    #[test]
+    fn policy_as_json_string_and_explicit_deny() {
+        let deny = r#"{"Version":"2012-10-17","Statement":{"Sid":"NoDelete","Effect":"Deny","Action":"dynamodb:DeleteTable","Resource":"*"}}"#;
+        let answer = line(json!({
+            "id": 7,
+            "identityPolicies": [SEED, deny],
+            "request": {"action": "dynamodb:DeleteTable",
+                        "resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/curity-accounts"},
+        }));
+        assert_eq!(answer["decision"], "ExplicitlyDenied");
+        assert_eq!(answer["explanation"]["denied_by"], "identity");
+    }
+
+    #[test]
+    fn session_boundary_and_scp_layers_are_read() {
+        let allow_get = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}}"#;
+        let request = json!({"principal": "arn:aws:sts::111122223333:assumed-role/r/s",
+            "action": "dynamodb:PutItem",
+            "resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/curity-accounts"});
+        for (field, value, denied_by) in [
+            ("sessionPolicy", json!(allow_get), "session"),
+            (
+                "permissionBoundaries",
+                json!([allow_get]),
+                "permissions_boundary",
+            ),
+            ("scp", json!([allow_get]), "service_control"),
+        ] {
+            let mut input = json!({"id": field, "identityPolicies": [SEED], "request": request});
+            input[field] = value;
+            let answer = line(input);
+            assert_eq!(answer["decision"], "ImplicitlyDenied", "{field}");
+            assert_eq!(answer["explanation"]["denied_by"], denied_by, "{field}");
+        }
+    }
+
+    #[test]
+    fn trust_policy_check_with_token_claims() {
+        let provider =
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+        let trust = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":provider},
+            "Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:curity:dynamo-sa"}}}]});
+        let answer = line(json!({"id": 1, "resourcePolicy": trust, "request": {
+            "principal": provider, "action": "sts:AssumeRoleWithWebIdentity",
+            "resource": "arn:aws:iam::111122223333:role/curity-dynamodb",
+            "context": {"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:curity:dynamo-sa"}}}));
+        assert_eq!(answer["decision"], "Allowed");
+    }
+
+    #[test]
+    fn blank_and_comment_lines_are_skipped() {
+        assert_eq!(answer_line(""), None);
+        assert_eq!(answer_line("   "), None);
+        assert_eq!(answer_line("# a note"), None);
+    }
+
+    #[test]
+    fn bad_lines_are_answered_with_error_lines() {
+        let cases = [
+            ("{not json", Value::Null, "invalid.json"),
+            ("[1,2]", Value::Null, "invalid.input"),
+            (r#"{"id":1}"#, json!(1), "invalid.request"),
+            (
+                r#"{"id":2,"request":{"action":"s3:GetObject"}}"#,
+                json!(2),
+                "invalid.request",
+            ),
+            (
+                r#"{"id":3,"identityPolicies":[{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}],"request":{"action":"a:b","resource":"*"}}"#,
+                json!(3),
+                "invalid.policy",
+            ),
+            (
+                r#"{"id":4,"request":{"action":"a:b","resource":"*","context":{"k":{"x":1}}}}"#,
+                json!(4),
+                "invalid.context",
+            ),
+            (
+                r#"{"id":5,"scp":[{"orgIdentifier":"r-root","policies":[]}],"request":{"action":"a:b","resource":"*"}}"#,
+                json!(5),
+                "unsupported",
+            ),
+            (
+                r#"{"id":6,"request":{"principal":"arn:aws:sts::111122223333:assumed-role/r/s","action":"dynamodb:GetItem","resource":"arn:aws:dynamodb:eu-west-1:444455556666:table/t"}}"#,
+                json!(6),
+                "unsupported",
+            ),
+        ];
+        for (text, id, code) in cases {
+            let answer = answer_line(text).unwrap();
+            assert_eq!(answer["decision"], "Error", "{text}");
+            assert_eq!(answer["id"], id, "{text}");
+            assert_eq!(answer["error"], code, "{text}: {answer}");
+            assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[test]
+    fn policy_errors_name_the_field_and_pointer() {
+        let answer = answer_line(
+            r#"{"id":1,"identityPolicies":[{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}],"request":{"action":"a:b","resource":"*"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            answer["message"],
+            "`identityPolicies/0`: `/Statement/0/Effect`: expected `Allow` or `Deny`, got `allow`"
+        );
+    }
+
+    #[test]
+    fn jsonl_run_answers_every_line_and_exits_zero() {
+        let input = "# header\n{bad\n{\"id\":1,\"request\":{\"action\":\"s3:GetObject\",\"resource\":\"*\"}}\n\n";
+        let mut out = Vec::new();
+        let args = SimulateArgs {
+            jsonl: true,
+            ..SimulateArgs::default()
+        };
+        let code = run(&args, input.as_bytes(), &mut out).unwrap();
+        assert_eq!(code, 0);
+        let lines: Vec<Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["error"], "invalid.json");
+        assert_eq!(lines[1]["decision"], "ImplicitlyDenied");
+    }
+
+    #[test]
+    fn context_flags_become_typed_keys() {
+        let ctx = parse_context(&[
+            "aws:SourceIp=10.0.0.1".into(),
+            "dynamodb:LeadingKeys=u1".into(),
+            "dynamodb:LeadingKeys=u2".into(),
+            r#"dynamodb:Attributes=["pk"]"#.into(),
+            "k=a=b".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            ctx.get("aws:sourceip").and_then(|v| v.single()),
+            Some("10.0.0.1")
+        );
+        let leading = ctx.get("dynamodb:LeadingKeys").unwrap();
+        assert!(leading.multivalued);
+        assert_eq!(leading.values, ["u1", "u2"]);
+        assert!(ctx.get("dynamodb:Attributes").unwrap().multivalued);
+        assert_eq!(ctx.get("k").and_then(|v| v.single()), Some("a=b"));
+        assert!(parse_context(&["novalue".into()]).is_err());
+        assert!(parse_context(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn principals_are_typed_like_policy_principals() {
+        assert!(matches!(
+            parse_principal("arn:aws:iam::1:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/X"),
+            Principal::Federated(_)
+        ));
+        assert!(matches!(
+            parse_principal("lambda.amazonaws.com"),
+            Principal::Service(_)
+        ));
+        assert!(matches!(
+            parse_principal("cognito-identity.amazonaws.com"),
+            Principal::Federated(_)
+        ));
+        assert!(matches!(
+            parse_principal("arn:aws:sts::1:assumed-role/r/s"),
+            Principal::Aws(_)
+        ));
+        assert_eq!(parse_principal("anonymous"), Principal::Anonymous);
+    }
+}
