@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use http::HeaderValue;
 use iam_policy::{Decision, Evaluation, PolicySet, Principal, Request as PolicyRequest};
+use irsa_core::audit::AuditSink;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
 use irsa_core::{SessionStore, World};
@@ -15,6 +16,8 @@ use irsa_core::{SessionStore, World};
 use crate::classify::{Authorization, Target, classify};
 use crate::error::{DdbError, DdbErrorResponse, new_request_id};
 use crate::forward::Upstream;
+use crate::key_schema::{KeySchemaCache, KeySchemaError};
+use crate::leading_key;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// DynamoDB's SigV4 skew window (wire-contracts §3.2).
@@ -26,6 +29,10 @@ pub struct GatewayState {
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
     pub upstream: Upstream,
+    /// Partition keys of the backend's tables, for `dynamodb:LeadingKeys`.
+    pub key_schemas: Arc<KeySchemaCache>,
+    /// Where each call's CloudTrail-shaped record goes; `None` keeps no trail.
+    pub audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -43,7 +50,7 @@ pub struct Denial {
     pub evaluation: Evaluation,
 }
 
-/// Handle one DynamoDB call whose body has been read.
+/// Handle one DynamoDB call whose body has been read, and hand its audit record to the sink.
 pub async fn handle(
     state: &GatewayState,
     parts: &http::request::Parts,
@@ -51,6 +58,65 @@ pub async fn handle(
     peer: Option<SocketAddr>,
 ) -> Response {
     let request_id = new_request_id();
+    let now = state.clock.now();
+    let mut outcome = Outcome::default();
+    let response = run(
+        state,
+        parts,
+        body.clone(),
+        peer,
+        &request_id,
+        now,
+        &mut outcome,
+    )
+    .await;
+    if let Some(sink) = &state.audit {
+        sink.record(crate::audit::record(&crate::audit::Call {
+            parts,
+            body: &body,
+            peer,
+            request_id: &request_id,
+            now,
+            world: &state.world,
+            outcome: &outcome,
+            status: response.status().as_u16(),
+        }));
+    }
+    response
+}
+
+/// What happened to one call, for its audit record.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub session: Option<Arc<Session>>,
+    /// The region the client signed for.
+    pub region: Option<String>,
+    /// The error the gateway answered, or the backend's `(code, message)`.
+    pub error: Option<(String, String)>,
+    /// Each evaluated authorization with its evaluation; for a denied call the last one denied.
+    pub evaluations: Vec<(Authorization, Evaluation)>,
+}
+
+impl Outcome {
+    fn fail(&mut self, error: &DdbError) {
+        self.error = Some((error.code().to_owned(), error.to_string()));
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "the pipeline reads top to bottom, once; each step returns early on its error"
+)]
+async fn run(
+    state: &GatewayState,
+    parts: &http::request::Parts,
+    body: Bytes,
+    peer: Option<SocketAddr>,
+    request_id: &str,
+    now: i64,
+    outcome: &mut Outcome,
+) -> Response {
+    let request_id = request_id.to_owned();
     let target = parts
         .headers
         .get("x-amz-target")
@@ -60,7 +126,6 @@ pub async fn handle(
     let operation = target
         .rsplit_once('.')
         .map_or(target.as_str(), |(_, op)| op);
-    let now = state.clock.now();
     let session = match authenticate(state, parts, &body, now) {
         Ok(ok) => ok,
         Err(error) => {
@@ -72,10 +137,13 @@ pub async fn handle(
                 request_id,
                 "unauthenticated call"
             );
+            outcome.fail(&error);
             return DdbErrorResponse { error, request_id }.into_response();
         }
     };
     let (session, region) = session;
+    outcome.session = Some(Arc::clone(&session));
+    outcome.region = Some(region.clone());
     let classified = match classify(
         &target,
         &body,
@@ -96,17 +164,60 @@ pub async fn handle(
                 DdbError::UnknownOperation(String::new())
             };
             tracing::info!(service = "dynamodb", principal = session.assumed_role_arn, operation, decision = "deny", error = error.code(), reason = %e, request_id, "unclassifiable call");
+            outcome.fail(&error);
             return DdbErrorResponse { error, request_id }.into_response();
         }
     };
+    let now_dt =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let mut authorizations = classified.authorizations;
+    let policies = session
+        .role
+        .policies
+        .iter()
+        .chain(session.role.permissions_boundary.iter())
+        .chain(session.session_policies.iter());
+    if leading_key::referenced(policies) {
+        let backend = leading_key::Backend {
+            cache: &state.key_schemas,
+            upstream: &state.upstream,
+            region: &region,
+            now: now_dt,
+        };
+        if let Err(e) = leading_key::fill(backend, operation, &body, &mut authorizations).await {
+            // Fail closed: without the key, `ForAllValues:` conditions would pass.
+            let error = match &e {
+                leading_key::LeadingKeyError::Schema(KeySchemaError::Unreachable { .. }) => {
+                    DdbError::BackendUnavailable(format!(
+                        "irsa-harness: the DynamoDB backend at {} did not answer the DescribeTable needed to evaluate dynamodb:LeadingKeys, so the call was denied",
+                        state.upstream.endpoint()
+                    ))
+                }
+                _ => DdbError::Validation(format!(
+                    "irsa-harness could not evaluate dynamodb:LeadingKeys for this request, so it was denied: {e}"
+                )),
+            };
+            tracing::info!(service = "dynamodb", principal = session.assumed_role_arn, operation, decision = "deny", error = error.code(), reason = %e, request_id, "leading keys underivable");
+            outcome.fail(&error);
+            return DdbErrorResponse { error, request_id }.into_response();
+        }
+    }
     let source_ip = peer.map(|p| p.ip().to_string());
-    if let Some(denial) = first_denial(
+    let decided = decide(
         &session,
-        &classified.authorizations,
+        &authorizations,
         &region,
         now,
         source_ip.as_deref(),
-    ) {
+    );
+    let denial = match decided {
+        Ok(allowed) => {
+            outcome.evaluations = allowed;
+            None
+        }
+        Err(denial) => Some(*denial),
+    };
+    if let Some(denial) = denial {
         let message = access_denied_message(&session, &denial);
         tracing::info!(
             service = "dynamodb",
@@ -118,13 +229,12 @@ pub async fn handle(
             explanation = %denial.evaluation.explanation,
             "access denied"
         );
-        return DdbErrorResponse {
-            error: DdbError::AccessDenied(message),
-            request_id,
-        }
-        .into_response();
+        let error = DdbError::AccessDenied(message);
+        outcome.fail(&error);
+        outcome.evaluations = vec![(denial.authorization, denial.evaluation)];
+        return DdbErrorResponse { error, request_id }.into_response();
     }
-    for a in &classified.authorizations {
+    for a in &authorizations {
         tracing::info!(
             service = "dynamodb",
             principal = session.assumed_role_arn,
@@ -140,14 +250,20 @@ pub async fn handle(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-amz-json-1.0");
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    match state
+    let forwarded = state
         .upstream
-        .send(&target, content_type, body, &region, now_dt)
-        .await
+        .send(&target, content_type, body.clone(), &region, now_dt)
+        .await;
+    if matches!(operation, "CreateTable" | "DeleteTable" | "UpdateTable")
+        && let Some(table) = table_name_in(&body)
     {
+        state.key_schemas.invalidate(&region, &table);
+    }
+    match forwarded {
         Ok(forwarded) => {
+            if !forwarded.status.is_success() {
+                outcome.error = Some(backend_error(&forwarded.body));
+            }
             let mut response = Response::new(axum::body::Body::from(forwarded.body));
             *response.status_mut() = forwarded.status;
             for name in ["content-type", "x-amz-crc32", "x-amzn-requestid"] {
@@ -164,16 +280,39 @@ pub async fn handle(
         }
         Err(e) => {
             tracing::warn!(error = %e, request_id, "dynamodb backend unavailable");
-            DdbErrorResponse {
-                error: DdbError::BackendUnavailable(format!(
-                    "irsa-harness: the DynamoDB backend at {} did not answer",
-                    state.upstream.endpoint()
-                )),
-                request_id,
-            }
-            .into_response()
+            let error = DdbError::BackendUnavailable(format!(
+                "irsa-harness: the DynamoDB backend at {} did not answer",
+                state.upstream.endpoint()
+            ));
+            outcome.fail(&error);
+            DdbErrorResponse { error, request_id }.into_response()
         }
     }
+}
+
+/// The table a table-level request names (`TableName`, a name or an ARN).
+fn table_name_in(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let name = value.get("TableName")?.as_str()?;
+    Some(crate::key_schema::table_name(name).to_owned())
+}
+
+/// `(code, message)` of an error the backend answered.
+fn backend_error(body: &[u8]) -> (String, String) {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = value
+        .get("__type")
+        .and_then(|t| t.as_str())
+        .map(|t| t.rsplit_once('#').map_or(t, |(_, c)| c))
+        .unwrap_or("UnknownError")
+        .to_owned();
+    let message = value
+        .get("message")
+        .or_else(|| value.get("Message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    (code, message)
 }
 
 /// SigV4 and session checks in the order of wire-contracts §4.2. Returns the session and the
@@ -203,6 +342,12 @@ fn authenticate(
     };
     let now_dt =
         time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // Decision: a signature mismatch answers the plain text, without the "The Canonical String
+    // for this request should have been …" tail real DynamoDB appends
+    // (`sigv4_verify::Mismatch::dynamodb_message`). The canonical request holds every signed
+    // header's value, `x-amz-security-token` included, and the message reaches logs, the audit
+    // trail and any proxy on the way: no session token may travel in an error text. All four
+    // SDKs read only the code (wire-contracts §3.3).
     let map = |e: sigv4_verify::SigError| match e.kind() {
         SigErrorKind::MissingAuthenticationToken => DdbError::MissingAuthenticationToken,
         SigErrorKind::IncompleteSignature => DdbError::IncompleteSignature(e.to_string()),
@@ -234,6 +379,20 @@ pub fn first_denial(
     now: i64,
     source_ip: Option<&str>,
 ) -> Option<Denial> {
+    decide(session, authorizations, region, now, source_ip)
+        .err()
+        .map(|denial| *denial)
+}
+
+/// Evaluate every authorisation in order: all allowed → each with its evaluation; else the first
+/// refused one.
+pub fn decide(
+    session: &Session,
+    authorizations: &[Authorization],
+    region: &str,
+    now: i64,
+    source_ip: Option<&str>,
+) -> Result<Vec<(Authorization, Evaluation)>, Box<Denial>> {
     let set = PolicySet {
         identity: &session.role.policies,
         resource: None,
@@ -243,7 +402,7 @@ pub fn first_denial(
     };
     if authorizations.is_empty() {
         // Nothing to authorise means we did not understand the call: fail closed.
-        return Some(Denial {
+        return Err(Box::new(Denial {
             authorization: Authorization {
                 action: "dynamodb:Unknown".to_owned(),
                 resource: "*".to_owned(),
@@ -261,9 +420,10 @@ pub fn first_denial(
                     source_ip,
                 ),
             ),
-        });
+        }));
     }
-    authorizations.iter().find_map(|a| {
+    let mut allowed = Vec::with_capacity(authorizations.len());
+    for a in authorizations {
         let request = request_for(
             session,
             &a.action,
@@ -274,11 +434,15 @@ pub fn first_denial(
             source_ip,
         );
         let evaluation = iam_policy::evaluate(&set, &request);
-        (evaluation.decision != Decision::Allow).then(|| Denial {
-            authorization: a.clone(),
-            evaluation,
-        })
-    })
+        if evaluation.decision != Decision::Allow {
+            return Err(Box::new(Denial {
+                authorization: a.clone(),
+                evaluation,
+            }));
+        }
+        allowed.push((a.clone(), evaluation));
+    }
+    Ok(allowed)
 }
 
 /// The request context IAM builds for a call by an assumed-role session.
@@ -336,6 +500,12 @@ fn render_iso(unix: i64) -> String {
 }
 
 /// AWS's current AccessDeniedException text (wire-contracts §3.2).
+///
+/// An explicit deny ends `: <policy ARN>` when the denying policy is one of the role's customer
+/// managed policies or its permissions boundary (AWS Security Blog, "Enhanced access denied error
+/// messages with policy ARNs": same-account denies name the policy's ARN). Decision: inline
+/// policies (and inline session policies) have no ARN, so their denies get no suffix; AWS's
+/// post speaks of policy ARNs only and shows no inline example (UNSOURCED for inline).
 pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
     let a = &denial.authorization;
     let kind = denial
@@ -347,17 +517,41 @@ pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
         session.assumed_role_arn, a.action, a.resource
     );
     match denial.evaluation.decision {
-        Decision::ExplicitDeny => format!(
-            "{head} with an explicit deny in a{} {}",
-            article(kind.aws_phrase()),
-            kind.aws_phrase()
-        ),
+        Decision::ExplicitDeny => {
+            let mut message = format!(
+                "{head} with an explicit deny in a{} {}",
+                article(kind.aws_phrase()),
+                kind.aws_phrase()
+            );
+            if let Some(arn) = denying_policy_arn(session, &denial.evaluation.explanation, kind) {
+                message.push_str(": ");
+                message.push_str(arn);
+            }
+            message
+        }
         _ => format!(
             "{head} because no {} allows the {} action",
             kind.aws_phrase(),
             a.action
         ),
     }
+}
+
+/// The ARN of the managed policy whose `Deny` statement decided, if it has one.
+fn denying_policy_arn<'s>(
+    session: &'s Session,
+    explanation: &iam_policy::Explanation,
+    kind: iam_policy::PolicyKind,
+) -> Option<&'s str> {
+    use iam_policy::PolicyKind;
+    if !matches!(kind, PolicyKind::Identity | PolicyKind::PermissionsBoundary) {
+        return None;
+    }
+    explanation
+        .decisive()
+        .find(|(k, _, statement)| *k == kind && statement.effect == iam_policy::Effect::Deny)
+        .and_then(|(_, name, _)| session.role.managed_policy_arns.get(name))
+        .map(String::as_str)
 }
 
 fn article(phrase: &str) -> &'static str {

@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod forward;
 pub mod handler;
+pub mod key_schema;
+pub mod leading_key;

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
 pub mod cache;
 pub mod client;
 pub mod clock;
@@ -7,5 +8,6 @@ pub mod dynamodb_local;
 pub mod edge;
 pub mod python;
 pub mod run;
+pub mod simulate;
 pub mod stack;
 pub mod world_file;

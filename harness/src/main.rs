@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Decide one request against IAM policy files and explain why (or answer JSON lines on stdin with `--jsonl`).
+    Simulate(irsa_harness::simulate::SimulateArgs),
     /// Start the stack (issuers, STS, DynamoDB gateway, DynamoDB Local) for a world and keep it running.
     Up {
         #[arg(long, env = "IRSA_WORLD")]
@@ -43,6 +45,23 @@ enum Command {
         service_account: String,
         #[arg(last = true, required = true)]
         command: Vec<String>,
+    },
+    /// Print the audit trail of a state dir: one row per STS and DynamoDB call.
+    Audit {
+        #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
+        /// Only calls that were refused.
+        #[arg(long)]
+        denied: bool,
+        /// Only the newest N calls.
+        #[arg(long)]
+        last: Option<usize>,
+    },
+    /// Print the full decision trace of one call, by its request id.
+    Explain {
+        request_id: String,
+        #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
     },
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
@@ -112,6 +131,14 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Simulate(args) => {
+            let code = irsa_harness::simulate::run(
+                &args,
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::from(code))
+        }
         Command::Up {
             world,
             port,
@@ -123,6 +150,26 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             service_account,
             command,
         } => exec(&state_dir, &service_account, &command),
+        Command::Audit {
+            state_dir,
+            denied,
+            last,
+        } => {
+            let records = irsa_harness::audit::read(&state_dir)?;
+            print!(
+                "{}",
+                irsa_harness::audit::render_table(&records, denied, last)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain {
+            request_id,
+            state_dir,
+        } => {
+            let records = irsa_harness::audit::read(&state_dir)?;
+            print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             paths,
             state_dir,

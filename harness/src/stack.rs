@@ -73,6 +73,8 @@ impl Stack {
         let sessions = Arc::new(MemorySessionStore::new());
         let clock = Arc::new(HarnessClock::new());
         create_tables(&upstream, &world, clock.now()).await?;
+        let audit: Arc<dyn irsa_core::audit::AuditSink> =
+            Arc::new(crate::audit::FileAuditSink::open(&config.state_dir)?);
 
         let state = EdgeState {
             sts: mock_sts::StsState {
@@ -80,12 +82,15 @@ impl Stack {
                 keys: issuers.clone() as Arc<dyn irsa_core::token::JwksSource>,
                 sessions: sessions.clone() as Arc<dyn SessionStore>,
                 clock: clock.clone() as Arc<dyn Clock>,
+                audit: Some(Arc::clone(&audit)),
             },
             gateway: gateway::handler::GatewayState {
                 world: Arc::clone(&world),
                 sessions: sessions.clone() as Arc<dyn SessionStore>,
                 clock: clock.clone() as Arc<dyn Clock>,
                 upstream,
+                key_schemas: Arc::new(gateway::key_schema::KeySchemaCache::new()),
+                audit: Some(audit),
             },
             issuers: Arc::clone(&issuers),
         };

@@ -448,6 +448,7 @@ impl Resolver {
             }
             let trust = self.document(m, "trust_policy", &path, &format!("{name} trust policy"));
             let mut policies = Vec::new();
+            let mut managed_policy_arns = BTreeMap::new();
             let managed_list = self
                 .strings(m, "managed_policies", &path)
                 .unwrap_or_default();
@@ -455,9 +456,12 @@ impl Resolver {
                 let found = managed
                     .iter()
                     .find(|(n, (a, _))| *n == reference || a == reference)
-                    .map(|(_, (_, doc))| doc.clone());
+                    .map(|(_, (arn, doc))| (arn.clone(), doc.clone()));
                 match found {
-                    Some(doc) => policies.push(doc),
+                    Some((arn, doc)) => {
+                        managed_policy_arns.insert(doc.name.clone(), arn);
+                        policies.push(doc);
+                    }
                     None => self.problem(
                         &index(&child(&path, "managed_policies"), j),
                         format!("no policy named `{reference}` under `policies`"),
@@ -474,6 +478,9 @@ impl Resolver {
                     continue;
                 };
                 if let Some(doc) = self.document(im, "document", &ipath, &iname) {
+                    // An inline policy sharing a managed policy's name makes the name ambiguous
+                    // in explanations: no ARN is claimed for it.
+                    managed_policy_arns.remove(&doc.name);
                     policies.push(doc);
                 }
             }
@@ -483,7 +490,10 @@ impl Resolver {
                     let found = managed
                         .iter()
                         .find(|(n, (a, _))| **n == reference || *a == reference)
-                        .map(|(_, (_, doc))| doc.clone());
+                        .map(|(_, (arn, doc))| {
+                            managed_policy_arns.insert(doc.name.clone(), arn.clone());
+                            doc.clone()
+                        });
                     if found.is_none() {
                         self.problem(
                             &child(&path, "permissions_boundary"),
@@ -519,6 +529,7 @@ impl Resolver {
                 arn,
                 trust_policy,
                 policies,
+                managed_policy_arns,
                 permissions_boundary,
                 max_session_duration,
             };
@@ -708,6 +719,12 @@ mod tests {
             .unwrap();
         assert_eq!(role.policies.len(), 1);
         assert_eq!(role.policies[0].name, "dynamo-iam-policy");
+        assert_eq!(
+            role.managed_policy_arns
+                .get("dynamo-iam-policy")
+                .map(String::as_str),
+            Some("arn:aws:iam::111122223333:policy/dynamo-iam-policy")
+        );
         let sa = world.service_account("curity", "dynamo-sa").unwrap();
         assert_eq!(sa.cluster, "curity-dynamo-irsa");
         // The second cluster's issuer is derived from account, region and name.

@@ -10,6 +10,7 @@
 )]
 
 pub mod arn;
+pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod secret;

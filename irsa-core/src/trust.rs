@@ -228,6 +228,7 @@ mod tests {
                 iam_policy::Policy::from_value(&trust).unwrap(),
             ),
             policies: vec![],
+            managed_policy_arns: std::collections::BTreeMap::new(),
             permissions_boundary: None,
             max_session_duration: 3600,
         };

@@ -63,6 +63,9 @@ pub struct Role {
     pub trust_policy: NamedPolicy,
     /// Attached managed policies and inline policies, each named as it appears in explanations.
     pub policies: Vec<NamedPolicy>,
+    /// ARN of each customer managed policy among `policies` (and of the permissions boundary),
+    /// by policy name. Inline policies have no ARN and no entry.
+    pub managed_policy_arns: BTreeMap<String, String>,
     pub permissions_boundary: Option<NamedPolicy>,
     /// Seconds, 3600 to 43200.
     pub max_session_duration: u32,

@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use irsa_core::SessionStore;
 use irsa_core::World;
+use irsa_core::audit::{AuditSink, assumed_role_identity, redact_message, render_event_time};
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
 use irsa_core::token::JwksSource;
@@ -27,6 +28,8 @@ pub struct StsState {
     pub keys: Arc<dyn JwksSource>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
+    /// Where each call's CloudTrail-shaped record goes; `None` keeps no trail.
+    pub audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl std::fmt::Debug for StsState {
@@ -63,11 +66,14 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             .map(|(_, v)| v.as_str())
     };
     let now = state.clock.now();
+    let mut session = None;
     let result = match get("Action") {
         Some("AssumeRoleWithWebIdentity") => {
-            assume_role_with_web_identity_op(state, &get, now, &request_id)
+            assume_role_with_web_identity_op(state, &get, now, &request_id, &mut session)
         }
-        Some("GetCallerIdentity") => get_caller_identity_op(state, parts, &body, now, &request_id),
+        Some("GetCallerIdentity") => {
+            get_caller_identity_op(state, parts, &body, now, &request_id, &mut session)
+        }
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
         }),
@@ -76,6 +82,16 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             message: "Missing Action".to_owned(),
         }),
     };
+    if let Some(sink) = &state.audit {
+        sink.record(audit_record(
+            state,
+            &get,
+            session.as_deref(),
+            result.as_ref().err(),
+            now,
+            &request_id,
+        ));
+    }
     match result {
         Ok(xml) => success(xml, &request_id),
         Err(error) => {
@@ -90,6 +106,96 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             StsErrorResponse { error, request_id }.into_response()
         }
     }
+}
+
+/// The CloudTrail-shaped record of one STS call. Never the web-identity token, the secret key or
+/// the session token: only the parameters and response elements CloudTrail itself keeps.
+fn audit_record<'a>(
+    state: &StsState,
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    session: Option<&Session>,
+    error: Option<&StsError>,
+    now: i64,
+    request_id: &str,
+) -> serde_json::Value {
+    let action = get("Action").unwrap_or_default();
+    let (user_identity, request_parameters, response_elements) = match action {
+        "AssumeRoleWithWebIdentity" => {
+            let mut identity = serde_json::json!({"type": "WebIdentityUser"});
+            if let (Some(wi), Some(map)) = (
+                session.and_then(|s| s.web_identity.as_ref()),
+                identity.as_object_mut(),
+            ) {
+                map.insert(
+                    "principalId".into(),
+                    format!("{}:{}:{}", wi.provider_url, wi.audience, wi.subject).into(),
+                );
+                map.insert("userName".into(), wi.subject.clone().into());
+                map.insert("identityProvider".into(), wi.provider_url.clone().into());
+            }
+            let mut params = serde_json::Map::new();
+            for (member, name) in [
+                ("RoleArn", "roleArn"),
+                ("RoleSessionName", "roleSessionName"),
+                ("DurationSeconds", "durationSeconds"),
+            ] {
+                if let Some(v) = get(member) {
+                    params.insert(name.into(), v.into());
+                }
+            }
+            let response = session.map_or(serde_json::Value::Null, |s| {
+                serde_json::json!({
+                    "credentials": {
+                        "accessKeyId": s.access_key_id(),
+                        "expiration": render_event_time(s.expires_at),
+                    },
+                    "assumedRoleUser": {
+                        "assumedRoleId": s.assumed_role_id,
+                        "arn": s.assumed_role_arn,
+                    },
+                    "provider": s.web_identity.as_ref().map(|w| w.provider_arn.clone()),
+                    "audience": s.web_identity.as_ref().map(|w| w.audience.clone()),
+                    "subjectFromWebIdentityToken": s.web_identity.as_ref().map(|w| w.subject.clone()),
+                })
+            });
+            (identity, serde_json::Value::Object(params), response)
+        }
+        _ => (
+            session.map_or_else(
+                || serde_json::json!({"type": "Unknown"}),
+                assumed_role_identity,
+            ),
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        ),
+    };
+    let mut record = serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": user_identity,
+        "eventTime": render_event_time(now),
+        "eventSource": "sts.amazonaws.com",
+        "eventName": action,
+        "awsRegion": state.world.region,
+        "sourceIPAddress": serde_json::Value::Null,
+        "requestParameters": request_parameters,
+        "responseElements": response_elements,
+        "requestID": request_id,
+        "eventID": uuid::Uuid::new_v4().to_string(),
+        "readOnly": action == "GetCallerIdentity",
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": state.world.account,
+        "eventCategory": "Management",
+        "explanation": [],
+    });
+    if let (Some(error), Some(map)) = (error, record.as_object_mut()) {
+        map.insert("errorCode".into(), error.code().into());
+        map.insert(
+            "errorMessage".into(),
+            redact_message(&error.to_string()).into(),
+        );
+    }
+    record
 }
 
 fn success(xml: String, request_id: &str) -> Response {
@@ -115,6 +221,7 @@ fn assume_role_with_web_identity_op<'a>(
     get: &dyn Fn(&str) -> Option<&'a str>,
     now: i64,
     request_id: &str,
+    out: &mut Option<Arc<Session>>,
 ) -> Result<String, StsError> {
     let mut errors = Vec::new();
     let role_arn = get("RoleArn");
@@ -218,6 +325,7 @@ fn assume_role_with_web_identity_op<'a>(
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
     let session = Session::from_grant(grant, now, &mut fill);
     let session = state.sessions.insert(session);
+    *out = Some(Arc::clone(&session));
     tracing::info!(
         service = "sts",
         action = "sts:AssumeRoleWithWebIdentity",
@@ -275,8 +383,10 @@ fn get_caller_identity_op(
     body: &[u8],
     now: i64,
     request_id: &str,
+    out: &mut Option<Arc<Session>>,
 ) -> Result<String, StsError> {
     let session = authenticate(state, parts, body, now)?;
+    *out = Some(Arc::clone(&session));
     tracing::info!(
         service = "sts",
         action = "sts:GetCallerIdentity",

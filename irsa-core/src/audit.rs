@@ -1,0 +1,101 @@
+//! The audit trail's port: one CloudTrail-shaped JSON record per call, handed to a sink.
+//!
+//! Owns only the trait; the shells (mock-sts, gateway) build the records and the harness writes
+//! them. Records must never carry secrets, session tokens, signatures or web-identity tokens:
+//! the shells build them from typed, non-secret fields only.
+
+/// Where audit records go. Implementations must not block for long: they are called once per
+/// request on the request path.
+pub trait AuditSink: Send + Sync + std::fmt::Debug {
+    fn record(&self, event: serde_json::Value);
+}
+
+/// The CloudTrail `eventTime` format: `2026-11-28T20:33:48Z`.
+pub fn render_event_time(unix: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
+        return "1970-01-01T00:00:00Z".to_owned();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `IncompleteSignature(Exception)` echoes the `Authorization` header, which may hold a
+/// `Signature=`: an audited message keeps the text up to `Authorization=` only.
+pub fn redact_message(message: &str) -> String {
+    match message.find("Authorization=") {
+        Some(at) => format!(
+            "{}Authorization=<redacted>",
+            message.get(..at).unwrap_or("")
+        ),
+        None => message.to_owned(),
+    }
+}
+
+/// CloudTrail's `userIdentity` for a call made with an assumed-role session's credentials. The
+/// access key id is included, as CloudTrail does; the secret and session token never are.
+pub fn assumed_role_identity(session: &crate::Session) -> serde_json::Value {
+    let role = &session.role;
+    let mut context = serde_json::json!({
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": role.id,
+            "arn": role.arn.as_str(),
+            "accountId": role.arn.account(),
+            "userName": role.arn.name(),
+        },
+        "attributes": {
+            "creationDate": render_event_time(session.issued_at),
+            "mfaAuthenticated": "false",
+        },
+    });
+    if let (Some(wi), Some(map)) = (&session.web_identity, context.as_object_mut()) {
+        map.insert(
+            "webIdFederationData".to_owned(),
+            serde_json::json!({
+                "federatedProvider": wi.provider_arn,
+                "attributes": {
+                    "issuer": wi.provider_url,
+                    "sub": wi.subject,
+                    "aud": wi.audience,
+                },
+            }),
+        );
+    }
+    serde_json::json!({
+        "type": "AssumedRole",
+        "principalId": session.assumed_role_id,
+        "arn": session.assumed_role_arn,
+        "accountId": role.arn.account(),
+        "accessKeyId": session.access_key_id(),
+        "sessionContext": context,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cuts_the_echoed_authorization_header() {
+        assert_eq!(
+            super::redact_message(
+                "Authorization header requires 'Credential' parameter. Authorization=AWS4-HMAC-SHA256 Signature=abc"
+            ),
+            "Authorization header requires 'Credential' parameter. Authorization=<redacted>"
+        );
+        assert_eq!(super::redact_message("plain"), "plain");
+    }
+
+    #[test]
+    fn event_time_is_utc_seconds() {
+        assert_eq!(
+            super::render_event_time(1_795_898_028),
+            "2026-11-28T20:33:48Z"
+        );
+    }
+}
