@@ -295,3 +295,58 @@ async fn a_token_from_an_unregistered_issuer_fails_with_invalid_identity_token()
     );
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_with_one_denied_item_is_refused_whole_and_changes_no_table() {
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    let stack = start_stack("transact").await;
+    let config = pod_sdk_config(&stack, "curity", "dynamo-sa").await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let allowed_key = format!("ai#tx-{}", std::process::id());
+    let denied_key = format!("tx-{}", std::process::id());
+    let put = |table: &str, attr: &str, key: &str| {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    .item(attr, s(key))
+                    .build()
+                    .expect("put"),
+            )
+            .build()
+    };
+    let err = ddb
+        .transact_write_items()
+        .transact_items(put("curity-accounts", "pk", &allowed_key))
+        .transact_items(put("other-table", "id", &denied_key))
+        .send()
+        .await
+        .expect_err("one item is outside the grant");
+    let service = err.into_service_error();
+    let meta = aws_sdk_dynamodb::error::ProvideErrorMetadata::meta(&service);
+    assert_eq!(meta.code(), Some("AccessDeniedException"));
+    let message = meta.message().unwrap_or_default();
+    assert!(
+        message.contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table"),
+        "the message names the denied item's action and table: {message}"
+    );
+    let backend = backend_client().await;
+    for (table, attr, key) in [
+        ("curity-accounts", "pk", &allowed_key),
+        ("other-table", "id", &denied_key),
+    ] {
+        let got = backend
+            .get_item()
+            .table_name(table)
+            .key(attr, s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("direct read");
+        assert!(
+            got.item().is_none(),
+            "{table} was written by a denied transaction"
+        );
+    }
+    stack.shutdown().await;
+}
