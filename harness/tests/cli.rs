@@ -359,3 +359,73 @@ fn irsa_up_stops_cleanly_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// boto3, configured by nothing but the pod environment `irsa exec` gives it.
+const BOTO3_PROBE: &str = r#"
+import json, boto3, botocore.exceptions
+out = {}
+ddb = boto3.client("dynamodb")
+ddb.put_item(TableName="curity-accounts", Item={"pk": {"S": "un#boto3"}, "userName": {"S": "boto"}})
+out["get"] = ddb.get_item(TableName="curity-accounts", Key={"pk": {"S": "un#boto3"}}, ConsistentRead=True)["Item"]["userName"]["S"]
+out["query"] = ddb.query(TableName="curity-accounts", KeyConditionExpression="pk = :pk",
+                         ExpressionAttributeValues={":pk": {"S": "un#boto3"}})["Count"]
+try:
+    ddb.delete_table(TableName="other-table")
+    out["delete_table"] = "allowed"
+except botocore.exceptions.ClientError as e:
+    out["delete_table"] = {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"],
+                           "status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+out["arn"] = boto3.client("sts").get_caller_identity()["Arn"]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn boto3_under_irsa_exec_reads_and_writes_curity_tables_and_sees_aws_denials() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tools = runtime
+        .block_on(irsa_harness::python::ensure_python_tools())
+        .expect("a venv with boto3 from PyPI");
+    let state = scratch("boto3");
+    let (up, _endpoint) = irsa_up(&state);
+    let script = state.join("probe.py");
+    std::fs::write(&script, BOTO3_PROBE).unwrap();
+    let out = Command::new(IRSA)
+        .arg("exec")
+        .arg("--state-dir")
+        .arg(&up.state)
+        .args(["--service-account", "curity/dynamo-sa", "--"])
+        .arg(&tools.python)
+        .arg(&script)
+        .env("HOME", scratch("boto3-home"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.trim()).expect("the probe prints JSON");
+    assert_eq!(result["get"], "boto");
+    assert_eq!(result["query"], 1);
+    assert_eq!(result["delete_table"]["code"], "AccessDeniedException");
+    assert_eq!(result["delete_table"]["status"], 400);
+    let message = result["delete_table"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "User: arn:aws:sts::111122223333:assumed-role/curity-dynamodb/botocore-session-"
+        ),
+        "{message}"
+    );
+    assert!(
+        message
+            .ends_with("because no identity-based policy allows the dynamodb:DeleteTable action"),
+        "{message}"
+    );
+    let arn = result["arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:sts::111122223333:assumed-role/curity-dynamodb/botocore-session-"),
+        "{arn}"
+    );
+}
