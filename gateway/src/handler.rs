@@ -463,8 +463,11 @@ pub fn request_for(
     context.insert("aws:RequestedRegion", region);
     context.insert("aws:SecureTransport", "false");
     context.insert("aws:EpochTime", now.to_string());
-    context.insert("aws:CurrentTime", render_iso(now));
-    context.insert("aws:TokenIssueTime", render_iso(session.issued_at));
+    context.insert("aws:CurrentTime", irsa_core::clock::render_utc(now));
+    context.insert(
+        "aws:TokenIssueTime",
+        irsa_core::clock::render_utc(session.issued_at),
+    );
     if let Some(ip) = source_ip {
         context.insert("aws:SourceIp", ip);
     }
@@ -482,21 +485,6 @@ pub fn request_for(
         resource: resource.to_owned(),
         context,
     }
-}
-
-fn render_iso(unix: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
-        return "1970-01-01T00:00:00Z".to_owned();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 /// AWS's current AccessDeniedException text (wire-contracts §3.2).

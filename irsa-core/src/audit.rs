@@ -12,18 +12,7 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
 
 /// The CloudTrail `eventTime` format: `2026-11-28T20:33:48Z`.
 pub fn render_event_time(unix: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
-        return "1970-01-01T00:00:00Z".to_owned();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::clock::render_utc(unix)
 }
 
 /// `IncompleteSignature(Exception)` echoes the `Authorization` header, which may hold a

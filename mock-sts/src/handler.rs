@@ -17,7 +17,7 @@ use irsa_core::token::JwksSource;
 use irsa_core::trust::{WebIdentityRequest, assume_role_with_web_identity};
 
 use crate::error::{StsError, StsErrorResponse};
-use crate::xml::{XmlWriter, render_timestamp};
+use crate::xml::XmlWriter;
 
 /// Largest body accepted: a 20000-character token, URL-encoded, plus the rest.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
@@ -364,7 +364,10 @@ pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str)
             session.credentials.secret_access_key.expose(),
         )
         .leaf("SessionToken", session.credentials.session_token.expose())
-        .leaf("Expiration", &render_timestamp(session.expires_at))
+        .leaf(
+            "Expiration",
+            &irsa_core::clock::render_utc(session.expires_at),
+        )
         .close("Credentials");
     if let Some(wi) = &session.web_identity {
         w.leaf("SubjectFromWebIdentityToken", &wi.subject);

@@ -69,30 +69,9 @@ impl XmlWriter {
     }
 }
 
-/// `2026-11-28T21:32:01Z`: RFC 3339, UTC, whole seconds, as STS sends `Expiration`.
-pub fn render_timestamp(unix: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
-        return "1970-01-01T00:00:00Z".to_owned();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_whole_seconds_with_z() {
-        assert_eq!(render_timestamp(1_795_897_921), "2026-11-28T20:32:01Z");
-    }
 
     #[test]
     fn escapes_markup() {

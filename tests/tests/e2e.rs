@@ -1,117 +1,11 @@
 //! The spine, end to end: the real `aws-sdk-dynamodb` and `aws-sdk-sts`, built by
 //! `aws_config` from nothing but a pod's environment, against the harness and DynamoDB Local.
-//!
-//! Each SDK config gets its environment through `aws_config`'s own `Env` (the variables
-//! `irsa exec` would export), so tests running in parallel threads never share process
-//! variables. `AWS_ENDPOINT_URL` points every other service at the harness too: an SDK call that
-//! would otherwise go to `*.amazonaws.com` fails loudly against the harness instead.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use aws_config::BehaviorVersion;
-use aws_sdk_dynamodb::types::AttributeValue;
-use aws_types::os_shim_internal::Env;
-use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
-use irsa_harness::stack::{Stack, StackConfig};
-
-/// One DynamoDB Local for the whole test binary; each test has its own stack in front of it.
-fn backend_endpoint() -> &'static str {
-    static BACKEND: OnceLock<Result<String, String>> = OnceLock::new();
-    let result = BACKEND.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(e.to_string()));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                match provision(&ProvisionOptions::default()).await {
-                    Ok(backend) => {
-                        let _ = tx.send(Ok(backend.endpoint().to_owned()));
-                        // Keep the backend alive for the life of the test process.
-                        std::future::pending::<()>().await;
-                        drop(backend);
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(format!("{e:#}")));
-                    }
-                }
-            });
-        });
-        rx.recv().unwrap_or_else(|e| Err(e.to_string()))
-    });
-    match result {
-        Ok(endpoint) => endpoint,
-        Err(e) => panic!("DynamoDB Local could not be started: {e}"),
-    }
-}
-
-fn world_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/curity.yaml")
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("irsa-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use irsa_harness::stack::Stack;
+use irsa_tests::{backend_client, pod_sdk_config, s};
 
 async fn start_stack(name: &str) -> Stack {
-    let world = irsa_harness::world_file::load(&world_path())
-        .expect("bundled world loads")
-        .world;
-    Stack::start(StackConfig {
-        world,
-        port: 0,
-        state_dir: scratch_dir(name),
-        dynamodb: ProvisionOptions {
-            endpoint: Some(backend_endpoint().to_owned()),
-            ..ProvisionOptions::default()
-        },
-    })
-    .await
-    .expect("stack starts")
-}
-
-/// The SDK config a pod of this service account gets from `aws_config`'s default chain.
-async fn pod_sdk_config(stack: &Stack, namespace: &str, name: &str) -> aws_config::SdkConfig {
-    let mut vars = stack.pod_env(namespace, name).expect("pod env");
-    let none = stack.state_dir().join("no-such-aws-file");
-    vars.push(("AWS_CONFIG_FILE".into(), none.display().to_string()));
-    vars.push((
-        "AWS_SHARED_CREDENTIALS_FILE".into(),
-        none.display().to_string(),
-    ));
-    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    aws_config::defaults(BehaviorVersion::latest())
-        .env(Env::from_slice(&pairs))
-        .load()
-        .await
-}
-
-/// A client straight to the backend, bypassing the gateway, to check what it holds.
-async fn backend_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
-        .endpoint_url(backend_endpoint())
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "IRSAHARNESSLOCAL",
-            "x",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
+    irsa_tests::start_stack("curity.yaml", name).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,7 +63,7 @@ async fn curity_pod_is_denied_outside_its_prefix_and_the_backend_is_untouched() 
     let stack = start_stack("deny").await;
     let config = pod_sdk_config(&stack, "curity", "dynamo-sa").await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
-    let backend = backend_client().await;
+    let backend = backend_client("eu-west-1");
     let marker = format!("marker-{}", std::process::id());
     backend
         .put_item()
@@ -330,7 +224,7 @@ async fn a_transaction_with_one_denied_item_is_refused_whole_and_changes_no_tabl
         message.contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table"),
         "the message names the denied item's action and table: {message}"
     );
-    let backend = backend_client().await;
+    let backend = backend_client("eu-west-1");
     for (table, attr, key) in [
         ("curity-accounts", "pk", &allowed_key),
         ("other-table", "id", &denied_key),

@@ -3,93 +3,18 @@
 //! `aws-sdk-dynamodb`, configured from nothing but each pod's environment, against the harness and
 //! DynamoDB Local (world `scenarios/worlds/tenants.yaml`, table `tenants-rows`).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use aws_types::os_shim_internal::Env;
-use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
-use irsa_harness::stack::{Stack, StackConfig};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use irsa_harness::stack::Stack;
+use irsa_tests::s;
 
 const SUB_A: &str = "system:serviceaccount:tenants:tenant-a";
 const SUB_B: &str = "system:serviceaccount:tenants:tenant-b";
 const TABLE_ARN: &str = "arn:aws:dynamodb:eu-west-1:222233334444:table/tenants-rows";
 
-/// One DynamoDB Local for the whole test binary; each test has its own stack in front of it.
-fn backend_endpoint() -> &'static str {
-    static BACKEND: OnceLock<Result<String, String>> = OnceLock::new();
-    let result = BACKEND.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(e.to_string()));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                match provision(&ProvisionOptions::default()).await {
-                    Ok(backend) => {
-                        let _ = tx.send(Ok(backend.endpoint().to_owned()));
-                        std::future::pending::<()>().await;
-                        drop(backend);
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(format!("{e:#}")));
-                    }
-                }
-            });
-        });
-        rx.recv().unwrap_or_else(|e| Err(e.to_string()))
-    });
-    match result {
-        Ok(endpoint) => endpoint,
-        Err(e) => panic!("DynamoDB Local could not be started: {e}"),
-    }
-}
-
-async fn start_stack(name: &str) -> Stack {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/tenants.yaml");
-    let world = irsa_harness::world_file::load(&path)
-        .expect("tenants world loads")
-        .world;
-    let dir = std::env::temp_dir().join(format!("irsa-lk-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    Stack::start(StackConfig {
-        world,
-        port: 0,
-        state_dir: dir,
-        dynamodb: ProvisionOptions {
-            endpoint: Some(backend_endpoint().to_owned()),
-            ..ProvisionOptions::default()
-        },
-    })
-    .await
-    .expect("stack starts")
-}
-
 /// The DynamoDB client a pod of `tenants/<name>` gets from `aws_config`'s default chain.
 async fn pod_client(stack: &Stack, name: &str) -> aws_sdk_dynamodb::Client {
-    let mut vars = stack.pod_env("tenants", name).expect("pod env");
-    let none = stack.state_dir().join("no-such-aws-file");
-    vars.push(("AWS_CONFIG_FILE".into(), none.display().to_string()));
-    vars.push((
-        "AWS_SHARED_CREDENTIALS_FILE".into(),
-        none.display().to_string(),
-    ));
-    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .env(Env::from_slice(&pairs))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
+    aws_sdk_dynamodb::Client::new(&irsa_tests::pod_sdk_config(stack, "tenants", name).await)
 }
 
 /// The error's code and message, asserting it is a denial of `action` on the table.
@@ -115,7 +40,7 @@ fn assert_denied<E: ProvideErrorMetadata>(err: &E, action: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_service_account_touches_only_rows_keyed_by_its_own_sub() {
-    let stack = start_stack("rows").await;
+    let stack = irsa_tests::start_stack("tenants.yaml", "lk-rows").await;
     let a = pod_client(&stack, "tenant-a").await;
     let b = pod_client(&stack, "tenant-b").await;
     let item = format!("note-{}", std::process::id());
@@ -279,7 +204,7 @@ async fn each_service_account_touches_only_rows_keyed_by_its_own_sub() {
 async fn the_audit_trail_records_each_call_with_its_decision_and_no_secrets() {
     use aws_sdk_dynamodb::operation::RequestId as _;
 
-    let stack = start_stack("audit").await;
+    let stack = irsa_tests::start_stack("tenants.yaml", "lk-audit").await;
     let a = pod_client(&stack, "tenant-a").await;
     let item = format!("audit-{}", std::process::id());
     a.put_item()

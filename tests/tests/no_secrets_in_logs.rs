@@ -11,14 +11,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use aws_config::BehaviorVersion;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sts::config::ProvideCredentials as _;
-use aws_types::os_shim_internal::Env;
 use irsa_core::SessionStore as _;
 use irsa_core::clock::Clock as _;
-use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
-use irsa_harness::stack::{Stack, StackConfig, token_path};
+use irsa_harness::stack::{Stack, token_path};
+use irsa_tests::s;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -88,88 +85,6 @@ fn captured_logs() -> &'static Captured {
             .expect("the only subscriber of this test binary");
         sink
     })
-}
-
-/// One DynamoDB Local for the whole test binary (copied from `e2e.rs`).
-fn backend_endpoint() -> &'static str {
-    static BACKEND: OnceLock<Result<String, String>> = OnceLock::new();
-    let result = BACKEND.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(e.to_string()));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                match provision(&ProvisionOptions::default()).await {
-                    Ok(backend) => {
-                        let _ = tx.send(Ok(backend.endpoint().to_owned()));
-                        // Keep the backend alive for the life of the test process.
-                        std::future::pending::<()>().await;
-                        drop(backend);
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(format!("{e:#}")));
-                    }
-                }
-            });
-        });
-        rx.recv().unwrap_or_else(|e| Err(e.to_string()))
-    });
-    match result {
-        Ok(endpoint) => endpoint,
-        Err(e) => panic!("DynamoDB Local could not be started: {e}"),
-    }
-}
-
-fn world_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/curity.yaml")
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("irsa-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-async fn start_stack(name: &str) -> Stack {
-    let world = irsa_harness::world_file::load(&world_path())
-        .expect("bundled world loads")
-        .world;
-    Stack::start(StackConfig {
-        world,
-        port: 0,
-        state_dir: scratch_dir(name),
-        dynamodb: ProvisionOptions {
-            endpoint: Some(backend_endpoint().to_owned()),
-            ..ProvisionOptions::default()
-        },
-    })
-    .await
-    .expect("stack starts")
-}
-
-/// The SDK config a pod of this service account gets from `aws_config`'s default chain.
-async fn pod_sdk_config(stack: &Stack, namespace: &str, name: &str) -> aws_config::SdkConfig {
-    let mut vars = stack.pod_env(namespace, name).expect("pod env");
-    let none = stack.state_dir().join("no-such-aws-file");
-    vars.push(("AWS_CONFIG_FILE".into(), none.display().to_string()));
-    vars.push((
-        "AWS_SHARED_CREDENTIALS_FILE".into(),
-        none.display().to_string(),
-    ));
-    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    aws_config::defaults(BehaviorVersion::latest())
-        .env(Env::from_slice(&pairs))
-        .load()
-        .await
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
 }
 
 /// A GetItem on `curity-accounts`, signed by hand with `sigv4_verify::sign_request` and sent
@@ -291,10 +206,10 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_token_secret_key_session_token_or_signature_reaches_the_logs_or_state_files() {
     let logs = captured_logs();
-    let stack = start_stack("no-secrets").await;
+    let stack = irsa_tests::start_stack("curity.yaml", "no-secrets").await;
 
     // Allowed and denied DynamoDB calls and a signed STS call, by the real SDKs.
-    let config = pod_sdk_config(&stack, "curity", "dynamo-sa").await;
+    let config = irsa_tests::pod_sdk_config(&stack, "curity", "dynamo-sa").await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let pk = format!("un#no-secrets-{}", std::process::id());
     ddb.put_item()
@@ -328,7 +243,7 @@ async fn no_token_secret_key_session_token_or_signature_reaches_the_logs_or_stat
         .expect("GetCallerIdentity");
 
     // A refused assume: the trust policy's `:sub` condition does not match namespace `default`.
-    let refused = pod_sdk_config(&stack, "default", "dynamo-sa").await;
+    let refused = irsa_tests::pod_sdk_config(&stack, "default", "dynamo-sa").await;
     aws_sdk_dynamodb::Client::new(&refused)
         .get_item()
         .table_name("curity-accounts")
