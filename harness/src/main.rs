@@ -69,6 +69,12 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, default_value = ".irsa/run", env = "IRSA_STATE_DIR")]
         state_dir: PathBuf,
+        /// Also write the results as JUnit XML (one test case per step) for CI.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Also write the results as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
         #[command(flatten)]
         backend: BackendArgs,
     },
@@ -173,11 +179,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run {
             paths,
             state_dir,
+            junit,
+            json,
             backend,
         } => {
             let files = irsa_harness::run::collect_files(&paths)?;
             let report = irsa_harness::run::run(&files, &backend.options(), &state_dir).await?;
             print!("{}", report.render_table());
+            if let Some(path) = junit {
+                std::fs::write(&path, report.render_junit())
+                    .with_context(|| format!("writing `{}`", path.display()))?;
+            }
+            if let Some(path) = json {
+                std::fs::write(&path, format!("{:#}\n", report.render_json()))
+                    .with_context(|| format!("writing `{}`", path.display()))?;
+            }
             Ok(if report.passed() {
                 ExitCode::SUCCESS
             } else {

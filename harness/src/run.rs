@@ -113,6 +113,105 @@ impl Report {
     }
 }
 
+impl Report {
+    /// JUnit XML: one test suite per scenario, one test case per step; a failed expectation is
+    /// a `<failure>` whose text is what the call answered.
+    pub fn render_junit(&self) -> String {
+        let mut suites: Vec<(&str, Vec<&StepResult>)> = Vec::new();
+        for r in &self.results {
+            match suites.iter_mut().find(|(name, _)| *name == r.scenario) {
+                Some((_, steps)) => steps.push(r),
+                None => suites.push((&r.scenario, vec![r])),
+            }
+        }
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuites name=\"irsa run\" tests=\"{}\" failures=\"{}\">",
+            self.results.len(),
+            self.failures()
+        );
+        for (name, steps) in suites {
+            let failures = steps.iter().filter(|r| !r.passed).count();
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+                xml_attr(name),
+                steps.len()
+            );
+            for r in steps {
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    xml_attr(&r.scenario),
+                    xml_attr(&format!(
+                        "{} ({} {} on {})",
+                        r.step, r.principal, r.action, r.resource
+                    ))
+                );
+                if r.passed {
+                    out.push_str("/>\n");
+                } else {
+                    let detail = match &r.got {
+                        Outcome::Allowed => "the call was allowed".to_owned(),
+                        Outcome::Denied { code, message } => format!("{code}: {message}"),
+                    };
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"expected {}, got {}\">{}</failure>\n    </testcase>",
+                        xml_attr(&r.expected.to_string()),
+                        xml_attr(&r.got.to_string()),
+                        xml_attr(&detail)
+                    );
+                }
+            }
+            out.push_str("  </testsuite>\n");
+        }
+        out.push_str("</testsuites>\n");
+        out
+    }
+
+    /// The results as JSON, one object per step.
+    pub fn render_json(&self) -> serde_json::Value {
+        let steps: Vec<serde_json::Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                let (code, message) = match &r.got {
+                    Outcome::Allowed => (None, None),
+                    Outcome::Denied { code, message } => {
+                        (Some(code.as_str()), Some(message.as_str()))
+                    }
+                };
+                serde_json::json!({
+                    "scenario": r.scenario,
+                    "step": r.step,
+                    "principal": r.principal,
+                    "action": r.action,
+                    "resource": r.resource,
+                    "expected": r.expected.to_string(),
+                    "got": r.got.to_string(),
+                    "error_code": code,
+                    "error_message": message,
+                    "passed": r.passed,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "passed": self.results.len() - self.failures(),
+            "failed": self.failures(),
+            "steps": steps,
+        })
+    }
+}
+
+fn xml_attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Scenario files named by `paths`: files as given, folders searched for `*.yaml` (sorted).
 pub fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -328,4 +427,69 @@ async fn run_step(
             message: e.message,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        let step = |name: &str, expected: Expect, got: Outcome| StepResult {
+            scenario: "curity <spine>".into(),
+            step: name.into(),
+            principal: "curity/dynamo-sa".into(),
+            action: "dynamodb:GetItem".into(),
+            resource: "other-table".into(),
+            passed: matches_expectation(&expected, &got),
+            expected,
+            got,
+        };
+        Report {
+            results: vec![
+                step("read", Expect::Allow, Outcome::Allowed),
+                step(
+                    "read \"other\"",
+                    Expect::Allow,
+                    Outcome::Denied {
+                        code: "AccessDeniedException".into(),
+                        message: "User: a & b".into(),
+                    },
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn junit_has_one_case_per_step_and_a_failure_with_the_answer() {
+        let xml = report().render_junit();
+        assert!(
+            xml.contains("<testsuites name=\"irsa run\" tests=\"2\" failures=\"1\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testsuite name=\"curity &lt;spine&gt;\" tests=\"2\" failures=\"1\">"),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<testcase ").count(), 2);
+        assert!(
+            xml.contains(
+                "name=\"read &quot;other&quot; (curity/dynamo-sa dynamodb:GetItem on other-table)\""
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"expected allow, got deny AccessDeniedException\">AccessDeniedException: User: a &amp; b</failure>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn json_counts_and_carries_the_error() {
+        let json = report().render_json();
+        assert_eq!(json["passed"], 1);
+        assert_eq!(json["failed"], 1);
+        assert_eq!(json["steps"][1]["error_code"], "AccessDeniedException");
+        assert_eq!(json["steps"][0]["error_code"], serde_json::Value::Null);
+        assert_eq!(json["steps"][1]["passed"], false);
+    }
 }

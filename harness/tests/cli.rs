@@ -59,6 +59,10 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
         .arg(&scenario)
         .arg("--state-dir")
         .arg(dir.join("state"))
+        .arg("--junit")
+        .arg(dir.join("junit.xml"))
+        .arg("--json")
+        .arg(dir.join("report.json"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -74,6 +78,16 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("tests=\"1\" failures=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<failure message=\"expected allow, got deny AccessDeniedException\">"),
+        "{junit}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["failed"], 1);
+    assert_eq!(report["steps"][0]["error_code"], "AccessDeniedException");
 }
 
 #[test]
