@@ -18,8 +18,6 @@ use crate::edge::{EdgeState, router};
 
 /// Token lifetime when neither pod nor service account says otherwise (the webhook's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 86_400;
-/// Path EKS mounts the projected token at, for documentation; pods here use the state dir.
-pub const EKS_TOKEN_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
 
 #[derive(Debug, Clone)]
 pub struct StackConfig {

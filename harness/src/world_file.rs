@@ -113,6 +113,17 @@ fn index(path: &str, i: usize) -> String {
     format!("{path}/{i}")
 }
 
+/// A managed policy of the file by name or by ARN: `(arn, document)`.
+fn find_managed<'m>(
+    managed: &'m BTreeMap<String, (String, NamedPolicy)>,
+    reference: &str,
+) -> Option<&'m (String, NamedPolicy)> {
+    managed
+        .iter()
+        .find(|(name, (arn, _))| *name == reference || arn == reference)
+        .map(|(_, entry)| entry)
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -453,10 +464,7 @@ impl Resolver {
                 .strings(m, "managed_policies", &path)
                 .unwrap_or_default();
             for (j, reference) in managed_list.iter().enumerate() {
-                let found = managed
-                    .iter()
-                    .find(|(n, (a, _))| *n == reference || a == reference)
-                    .map(|(_, (arn, doc))| (arn.clone(), doc.clone()));
+                let found = find_managed(&managed, reference).cloned();
                 match found {
                     Some((arn, doc)) => {
                         managed_policy_arns.insert(doc.name.clone(), arn);
@@ -487,13 +495,10 @@ impl Resolver {
             let permissions_boundary = match self.string(m, "permissions_boundary", &path, false) {
                 None => None,
                 Some(reference) => {
-                    let found = managed
-                        .iter()
-                        .find(|(n, (a, _))| **n == reference || *a == reference)
-                        .map(|(_, (arn, doc))| {
-                            managed_policy_arns.insert(doc.name.clone(), arn.clone());
-                            doc.clone()
-                        });
+                    let found = find_managed(&managed, &reference).map(|(arn, doc)| {
+                        managed_policy_arns.insert(doc.name.clone(), arn.clone());
+                        doc.clone()
+                    });
                     if found.is_none() {
                         self.problem(
                             &child(&path, "permissions_boundary"),

@@ -18,6 +18,7 @@ pub enum StsError {
     AccessDenied,
     #[error("{message}")]
     Validation { message: String },
+    /// [rec] The text is AWS's Query-protocol wording as remembered, not captured for STS.
     #[error("Could not find operation {action} for version 2011-06-15")]
     InvalidAction { action: String },
     #[error("{message}")]
