@@ -599,7 +599,7 @@ mod tests {
         );
         let leading = ctx.get("dynamodb:LeadingKeys").unwrap();
         assert!(leading.multivalued);
-        assert_eq!(leading.values, ["u1", "u2"]);
+        assert_eq!(leading.values[..], ["u1", "u2"]);
         assert!(ctx.get("dynamodb:Attributes").unwrap().multivalued);
         assert_eq!(ctx.get("k").and_then(|v| v.single()), Some("a=b"));
         assert!(parse_context(&["novalue".into()]).is_err());

@@ -37,6 +37,7 @@ mod value;
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -50,10 +51,11 @@ use crate::variable::{Unresolved, has_variable, substitute};
 pub struct Condition {
     /// The operator.
     pub operator: Operator,
-    /// The condition key, as written (compared case-insensitively).
-    pub key: String,
-    /// The policy values, numbers and booleans as their JSON text.
-    pub values: Vec<String>,
+    /// The condition key, as written (compared case-insensitively). Shared with every
+    /// [`ConditionMismatch`] that names it, so explaining a failed condition copies no text.
+    pub key: Arc<str>,
+    /// The policy values, numbers and booleans as their JSON text (shared, like `key`).
+    pub values: Arc<[String]>,
 }
 
 /// `ForAllValues:` / `ForAnyValue:`.
@@ -220,11 +222,11 @@ pub struct ConditionMismatch {
     /// The operator as AWS spells it.
     pub operator: Operator,
     /// The condition key as written in the policy.
-    pub key: String,
+    pub key: Arc<str>,
     /// The policy values after variable substitution (unresolved ones left out).
-    pub policy_values: Vec<String>,
+    pub policy_values: Arc<[String]>,
     /// The request values; `None` when the key is not in the request.
-    pub request_values: Option<Vec<String>>,
+    pub request_values: Option<Arc<[String]>>,
     /// Policy values whose `${...}` had no value and no default.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<String>,
@@ -342,7 +344,7 @@ impl Condition {
         // Compile policy values once.
         let mut compiled = Vec::new();
         let mut unresolved = Vec::new();
-        for value in &self.values {
+        for value in self.values.iter() {
             match substitute(value, context, resolve) {
                 Ok(pattern) => compiled.push((pattern.to_text(), pattern)),
                 Err(Unresolved { variable }) => unresolved.push(variable),
@@ -352,7 +354,7 @@ impl Condition {
             .iter()
             .map(|(text, pattern)| (text.as_str(), pattern.as_glob()));
         self.decide(entry, values).map_err(|reason| {
-            let shown = compiled.iter().map(|(text, _)| text.clone()).collect();
+            let shown = compiled.into_iter().map(|(text, _)| text).collect();
             self.mismatch(entry, reason, shown, unresolved)
         })
     }
@@ -361,7 +363,7 @@ impl Condition {
         &self,
         entry: Option<&ContextValue>,
         reason: MismatchReason,
-        policy_values: Vec<String>,
+        policy_values: Arc<[String]>,
         unresolved: Vec<String>,
     ) -> ConditionMismatch {
         ConditionMismatch {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -85,7 +86,7 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextValue {
     /// The values; a single-valued key has exactly one.
-    pub values: Vec<String>,
+    pub values: Arc<[String]>,
     /// Whether the key is multivalued (a list even when it holds one value).
     pub multivalued: bool,
 }
@@ -93,7 +94,7 @@ pub struct ContextValue {
 impl ContextValue {
     /// The only value of a single-valued key; `None` for a multivalued key.
     pub fn single(&self) -> Option<&str> {
-        match (self.multivalued, self.values.as_slice()) {
+        match (self.multivalued, &*self.values) {
             (false, [one]) => Some(one.as_str()),
             _ => None,
         }
@@ -118,7 +119,7 @@ impl Context {
     /// Sets a single-valued key, replacing any value it had.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let value = ContextValue {
-            values: vec![value.into()],
+            values: Arc::from([value.into()]),
             multivalued: false,
         };
         self.put(key.into(), value);
@@ -129,7 +130,7 @@ impl Context {
         self.put(
             key.into(),
             ContextValue {
-                values,
+                values: values.into(),
                 multivalued: true,
             },
         );

@@ -389,7 +389,7 @@ fn unresolved_variable_is_left_out_of_policy_values() {
     let condition = Condition {
         operator: Operator::parse("StringNotEquals").unwrap(),
         key: "k".into(),
-        values: vec!["${aws:userid}".into()],
+        values: vec!["${aws:userid}".to_owned()].into(),
     };
     let context = Context::new().with("k", "v");
     assert!(condition.evaluate(&context, true).is_ok());
@@ -406,7 +406,7 @@ fn mismatch_display_shows_compared_values() {
     let condition = Condition {
         operator: Operator::parse("StringEquals").unwrap(),
         key: "oidc.example/id/X:sub".into(),
-        values: vec!["system:serviceaccount:curity:dynamo-sa".into()],
+        values: vec!["system:serviceaccount:curity:dynamo-sa".to_owned()].into(),
     };
     let context = Context::new().with("oidc.example/id/X:sub", "system:serviceaccount:other:sa");
     let err = condition.evaluate(&context, true).unwrap_err();

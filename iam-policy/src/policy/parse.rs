@@ -352,8 +352,8 @@ fn condition_block(value: &Value, pointer: &str) -> Result<Vec<Condition>> {
             let key_pointer = push_pointer(&op_pointer, key);
             conditions.push(Condition {
                 operator: operator.clone(),
-                key: key.clone(),
-                values: condition_values(values, &key_pointer)?,
+                key: key.as_str().into(),
+                values: condition_values(values, &key_pointer)?.into(),
             });
         }
     }
@@ -516,7 +516,7 @@ mod tests {
         let p = policy(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
             "Condition": {"Bool": {"aws:SecureTransport": false}, "NumericLessThan": {"s3:max-keys": [10, "20"]}}}]}))
         .unwrap();
-        assert_eq!(p.statements[0].conditions[0].values, vec!["false"]);
-        assert_eq!(p.statements[0].conditions[1].values, vec!["10", "20"]);
+        assert_eq!(p.statements[0].conditions[0].values[..], ["false"]);
+        assert_eq!(p.statements[0].conditions[1].values[..], ["10", "20"]);
     }
 }
