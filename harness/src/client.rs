@@ -22,7 +22,9 @@ pub struct WireClient {
 pub struct Credentials {
     pub access_key_id: String,
     pub secret_access_key: irsa_core::SecretAccessKey,
-    pub session_token: irsa_core::SessionToken,
+    /// `None` for an IAM user's static keys.
+    pub session_token: Option<irsa_core::SessionToken>,
+    /// The assumed-role ARN, or the user's ARN.
     pub assumed_role_arn: String,
 }
 
@@ -32,6 +34,8 @@ pub struct AwsError {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// `x-amzn-RequestId` of the answer, to find its audit record.
+    pub request_id: Option<String>,
 }
 
 impl WireClient {
@@ -52,7 +56,7 @@ impl WireClient {
         &self,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
-    ) -> anyhow::Result<(u16, Vec<u8>)> {
+    ) -> anyhow::Result<(u16, Option<String>, Vec<u8>)> {
         let mut builder = Request::post(self.endpoint.clone());
         for (k, v) in headers {
             builder = builder.header(k, v);
@@ -62,8 +66,15 @@ impl WireClient {
             .request(builder.body(Full::new(Bytes::from(body)))?)
             .await?;
         let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-amzn-requestid")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.into_body().collect().await?.to_bytes().to_vec();
-        Ok((status, body))
+        let request_id =
+            request_id.or_else(|| xml_text(&String::from_utf8_lossy(&body), "RequestId"));
+        Ok((status, request_id, body))
     }
 
     /// `AssumeRoleWithWebIdentity`, unsigned, as every SDK sends it.
@@ -73,14 +84,26 @@ impl WireClient {
         session_name: &str,
         token: &str,
     ) -> anyhow::Result<Result<Credentials, AwsError>> {
-        let form = serde_urlencoded::to_string([
-            ("Action", "AssumeRoleWithWebIdentity"),
-            ("Version", "2011-06-15"),
+        self.assume_role_with_web_identity_form(&[
             ("RoleArn", role_arn),
             ("RoleSessionName", session_name),
             ("WebIdentityToken", token),
-        ])?;
-        let (status, body) = self
+        ])
+        .await
+    }
+
+    /// `AssumeRoleWithWebIdentity` with these parameters (besides `Action` and `Version`).
+    pub async fn assume_role_with_web_identity_form(
+        &self,
+        parameters: &[(&str, &str)],
+    ) -> anyhow::Result<Result<Credentials, AwsError>> {
+        let mut form = vec![
+            ("Action", "AssumeRoleWithWebIdentity"),
+            ("Version", "2011-06-15"),
+        ];
+        form.extend_from_slice(parameters);
+        let form = serde_urlencoded::to_string(form)?;
+        let (status, request_id, body) = self
             .post(
                 vec![(
                     "content-type".into(),
@@ -91,7 +114,7 @@ impl WireClient {
             .await?;
         let text = String::from_utf8_lossy(&body);
         if status != 200 {
-            return Ok(Err(xml_error(status, &text)));
+            return Ok(Err(xml_error(status, &text, request_id)));
         }
         let field = |name: &str| {
             xml_text(&text, name).ok_or_else(|| anyhow::anyhow!("STS answer lacks `{name}`"))
@@ -99,15 +122,15 @@ impl WireClient {
         Ok(Ok(Credentials {
             access_key_id: field("AccessKeyId")?,
             secret_access_key: irsa_core::SecretAccessKey::new(field("SecretAccessKey")?),
-            session_token: irsa_core::SessionToken::new(field("SessionToken")?),
+            session_token: Some(irsa_core::SessionToken::new(field("SessionToken")?)),
             assumed_role_arn: field("Arn")?,
         }))
     }
 
-    /// A signed STS call (GetCallerIdentity).
+    /// An STS call (GetCallerIdentity), signed unless `credentials` is `None`.
     pub async fn sts_signed(
         &self,
-        credentials: &Credentials,
+        credentials: Option<&Credentials>,
         region: &str,
         action: &str,
         now: time::OffsetDateTime,
@@ -117,17 +140,16 @@ impl WireClient {
             ("host", self.host.as_str()),
             ("content-type", "application/x-www-form-urlencoded"),
         ];
-        let (status, answer) = self
-            .post(
-                self.signed_headers(&base, body.as_bytes(), credentials, region, "sts", now),
-                body.into_bytes(),
-            )
-            .await?;
+        let headers = match credentials {
+            Some(c) => self.signed_headers(&base, body.as_bytes(), c, region, "sts", now),
+            None => unsigned(&base),
+        };
+        let (status, request_id, answer) = self.post(headers, body.into_bytes()).await?;
         let text = String::from_utf8_lossy(&answer).into_owned();
         Ok(if status == 200 {
             Ok(text)
         } else {
-            Err(xml_error(status, &text))
+            Err(xml_error(status, &text, request_id))
         })
     }
 
@@ -148,7 +170,7 @@ impl WireClient {
             body,
             &credentials.access_key_id,
             &SecretKey::new(credentials.secret_access_key.expose().to_owned()),
-            Some(credentials.session_token.expose()),
+            credentials.session_token.as_ref().map(|t| t.expose()),
             region,
             service,
             now,
@@ -160,10 +182,11 @@ impl WireClient {
             .collect()
     }
 
-    /// A DynamoDB call by operation name with its JSON request.
+    /// A DynamoDB call by operation name with its JSON request, signed unless `credentials` is
+    /// `None`.
     pub async fn dynamodb(
         &self,
-        credentials: &Credentials,
+        credentials: Option<&Credentials>,
         region: &str,
         operation: &str,
         request: &serde_json::Value,
@@ -176,8 +199,11 @@ impl WireClient {
             ("content-type", "application/x-amz-json-1.0"),
             ("x-amz-target", target.as_str()),
         ];
-        let headers = self.signed_headers(&base, &body, credentials, region, "dynamodb", now);
-        let (status, answer) = self.post(headers, body).await?;
+        let headers = match credentials {
+            Some(c) => self.signed_headers(&base, &body, c, region, "dynamodb", now),
+            None => unsigned(&base),
+        };
+        let (status, request_id, answer) = self.post(headers, body).await?;
         let json: serde_json::Value =
             serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null);
         if status == 200 {
@@ -198,15 +224,25 @@ impl WireClient {
             status,
             code,
             message,
+            request_id,
         }))
     }
 }
 
-fn xml_error(status: u16, text: &str) -> AwsError {
+/// The headers of an unsigned request (`host` is set by the connection).
+fn unsigned(base: &[(&str, &str)]) -> Vec<(String, String)> {
+    base.iter()
+        .filter(|(k, _)| *k != "host")
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn xml_error(status: u16, text: &str, request_id: Option<String>) -> AwsError {
     AwsError {
         status,
         code: xml_text(text, "Code").unwrap_or_else(|| format!("HTTP{status}")),
         message: xml_text(text, "Message").unwrap_or_default(),
+        request_id,
     }
 }
 

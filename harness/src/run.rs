@@ -6,8 +6,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
+use irsa_core::World;
 use irsa_core::clock::Clock;
-use scenarios::{Actor, Expect, ScenarioFile, Step};
+use scenarios::{
+    Action, Actor, Call, Change, Expect, ScenarioError, ScenarioFile, Step, TokenOverrides,
+    WorldNames, WorldRef,
+};
 
 use crate::client::{AwsError, Credentials, WireClient};
 use crate::dynamodb_local::{self, ProvisionOptions};
@@ -38,6 +42,8 @@ pub struct StepResult {
     pub expected: Expect,
     pub got: Outcome,
     pub passed: bool,
+    /// The policy engine's explanation, from the call's audit record.
+    pub explanation: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,10 +106,26 @@ impl Report {
         out.push_str(&line(&widths.map(|w| "-".repeat(w))));
         for (row, result) in rows.iter().zip(&self.results) {
             out.push_str(&line(row));
-            if !result.passed
-                && let Outcome::Denied { message, .. } = &result.got
-            {
-                let _ = writeln!(out, "    ↳ {message}");
+            if !result.passed {
+                if let Outcome::Denied { message, .. } = &result.got {
+                    let _ = writeln!(out, "    ↳ {message}");
+                }
+                if let Expect::Deny {
+                    decisive: Some(want),
+                    ..
+                } = &result.expected
+                {
+                    let _ = writeln!(
+                        out,
+                        "    ↳ expected the decision to rest on statement `{}` of policy `{}`",
+                        want.statement, want.policy
+                    );
+                }
+                if let Some(explanation) = &result.explanation {
+                    for line in explanation.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
             }
         }
         let total = self.results.len();
@@ -237,15 +259,28 @@ pub fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// A scenario file read and parsed (stage one), with its text kept for locating stage-two
+/// problems.
+#[derive(Debug)]
+pub struct LoadedScenario {
+    pub file: PathBuf,
+    pub text: String,
+    pub scenario: ScenarioFile,
+}
+
 /// Parse every file; all problems of all files are reported together.
-pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, ScenarioFile)>> {
+pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<LoadedScenario>> {
     let mut loaded = Vec::new();
     let mut errors = String::new();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("reading `{}`", file.display()))?;
         match scenarios::parse(&text, &file.display().to_string()) {
-            Ok(s) => loaded.push((file.clone(), s)),
+            Ok(scenario) => loaded.push(LoadedScenario {
+                file: file.clone(),
+                text,
+                scenario,
+            }),
             Err(e) => errors.push_str(&e.to_string()),
         }
     }
@@ -256,20 +291,102 @@ pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, Scenari
     }
 }
 
+/// Where a world comes from, as the key that groups scenarios onto one stack.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum WorldKey {
+    File(PathBuf),
+    /// An inline world: the scenario file it is written in.
+    Inline(PathBuf),
+}
+
+/// Stage two: load each world and check every scenario against it; all problems of all files
+/// are reported together, each with its file, line and path.
+fn resolve_all(
+    scenarios: Vec<LoadedScenario>,
+) -> anyhow::Result<BTreeMap<WorldKey, (World, Vec<ScenarioFile>)>> {
+    let mut groups: BTreeMap<WorldKey, (World, Vec<ScenarioFile>)> = BTreeMap::new();
+    let mut errors = String::new();
+    for loaded in scenarios {
+        let base = loaded.file.parent().unwrap_or(Path::new("."));
+        let (key, world) = match &loaded.scenario.world {
+            WorldRef::File(path) => {
+                let path = base.join(path);
+                let key = WorldKey::File(path.clone());
+                match groups.get(&key) {
+                    Some((world, _)) => (key, Ok(world.clone())),
+                    None => (
+                        key,
+                        crate::world_file::load(&path)
+                            .map(|l| l.world)
+                            .map_err(|e| e.to_string()),
+                    ),
+                }
+            }
+            WorldRef::Inline(value) => (
+                WorldKey::Inline(loaded.file.clone()),
+                crate::world_file::parse(&value.to_string(), &loaded.file)
+                    .map_err(|e| e.to_string()),
+            ),
+        };
+        let world = match world {
+            Ok(world) => world,
+            Err(e) => {
+                errors.push_str(&format!(
+                    "{}: its world cannot be loaded:\n{e}",
+                    loaded.file.display()
+                ));
+                continue;
+            }
+        };
+        let problems = scenarios::resolve(&loaded.scenario, &world_names(&world));
+        if !problems.is_empty() {
+            errors.push_str(
+                &ScenarioError::located(&loaded.file.display().to_string(), &loaded.text, problems)
+                    .to_string(),
+            );
+            continue;
+        }
+        groups
+            .entry(key)
+            .or_insert_with(|| (world, Vec::new()))
+            .1
+            .push(loaded.scenario);
+    }
+    if errors.is_empty() {
+        Ok(groups)
+    } else {
+        Err(anyhow!("{errors}"))
+    }
+}
+
+fn world_names(world: &World) -> WorldNames {
+    WorldNames {
+        service_accounts: world
+            .service_accounts
+            .iter()
+            .map(|sa| format!("{}/{}", sa.namespace, sa.name))
+            .collect(),
+        users: world_users(world),
+        clusters: world.clusters.iter().map(|c| c.name.clone()).collect(),
+        has_node_role: world_has_node_role(world),
+    }
+}
+
+/// The IAM users of the world (none until the world has users).
+fn world_users(_world: &World) -> Vec<String> {
+    Vec::new()
+}
+
+fn world_has_node_role(_world: &World) -> bool {
+    false
+}
+
 pub async fn run(
     files: &[PathBuf],
     dynamodb: &ProvisionOptions,
     state_root: &Path,
 ) -> anyhow::Result<Report> {
-    let scenarios = load_scenarios(files)?;
-    let mut by_world: BTreeMap<PathBuf, Vec<ScenarioFile>> = BTreeMap::new();
-    for (file, scenario) in scenarios {
-        let base = file.parent().unwrap_or(Path::new("."));
-        by_world
-            .entry(base.join(&scenario.world))
-            .or_default()
-            .push(scenario);
-    }
+    let groups = resolve_all(load_scenarios(files)?)?;
     // One backend for the whole run, shared by each world's stack.
     let backend = dynamodb_local::provision(dynamodb)
         .await
@@ -278,17 +395,31 @@ pub async fn run(
         endpoint: Some(backend.endpoint().to_owned()),
         ..ProvisionOptions::default()
     };
+    let tools = if groups
+        .values()
+        .flat_map(|(_, s)| s)
+        .flat_map(|s| &s.steps)
+        .any(|step| matches!(step.action, Action::Exec { .. }))
+    {
+        Some(crate::python::ensure_python_tools().await?)
+    } else {
+        None
+    };
     let mut report = Report::default();
-    for (i, (world_path, scenarios)) in by_world.iter().enumerate() {
-        let loaded = crate::world_file::load(world_path).map_err(|e| anyhow!("{e}"))?;
+    let total = groups.len();
+    for (i, (_, (world, scenarios))) in groups.into_iter().enumerate() {
+        if total > 1 {
+            let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+            eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
+        }
         let stack = Stack::start(StackConfig {
-            world: loaded.world,
+            world,
             port: 0,
             state_dir: state_root.join(format!("world-{i}")),
             dynamodb: shared.clone(),
         })
         .await?;
-        let result = run_on(&stack, scenarios, &mut report).await;
+        let result = run_on(&stack, &scenarios, tools.as_ref(), &mut report).await;
         stack.shutdown().await;
         result?;
     }
@@ -300,45 +431,111 @@ pub async fn run(
 pub async fn run_on(
     stack: &Stack,
     scenarios: &[ScenarioFile],
+    tools: Option<&crate::python::PythonTools>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let client = WireClient::new(stack.endpoint())?;
     let region = stack.world().region.clone();
-    let mut sessions: HashMap<Actor, Result<Credentials, AwsError>> = HashMap::new();
+    let mut sessions = Sessions::default();
     for scenario in scenarios {
         for step in &scenario.steps {
-            let got = run_step(stack, &client, &region, step, &mut sessions).await?;
-            let passed = matches_expectation(&step.expect, &got);
+            for change in &step.before {
+                apply(stack, change)?;
+            }
+            let (got, request_id) = match &step.action {
+                Action::Call { call, request } => {
+                    run_call(stack, &client, &region, step, call, request, &mut sessions).await?
+                }
+                Action::Exec { argv } => (run_exec(stack, step, argv, tools).await?, None),
+            };
+            let explanation = request_id
+                .as_deref()
+                .and_then(|id| audit_explanation(stack, id));
+            let passed = matches_expectation(&step.expect, &got)
+                && decisive_matches(&step.expect, explanation.as_ref());
             report.results.push(StepResult {
                 scenario: scenario.name.clone(),
                 step: step.name.clone(),
                 principal: step.actor.to_string(),
-                action: step.call.to_string(),
+                action: step.action.to_string(),
                 resource: resource_of(stack, step),
                 expected: step.expect.clone(),
                 got,
                 passed,
+                explanation: explanation.map(|e| e.text),
             });
         }
     }
     Ok(())
 }
 
-fn resource_of(stack: &Stack, step: &Step) -> String {
-    if step.call.service == "sts" {
-        let Actor::ServiceAccount { namespace, name } = &step.actor;
-        return stack
-            .world()
-            .service_account(namespace, name)
-            .and_then(|sa| sa.role_arn())
-            .unwrap_or("-")
-            .to_owned();
+fn apply(stack: &Stack, change: &Change) -> anyhow::Result<()> {
+    match change {
+        Change::AdvanceClock { seconds } => {
+            stack.clock().advance(*seconds);
+            Ok(())
+        }
+        Change::RotateKey { cluster, .. } => Err(anyhow!(
+            "rotating the key of cluster `{cluster}` is not available in this build"
+        )),
     }
-    step.request
-        .get("TableName")
-        .and_then(|t| t.as_str())
-        .unwrap_or("*")
-        .to_owned()
+}
+
+/// Credentials each actor got, reused by its later steps as an SDK would reuse them.
+#[derive(Default)]
+struct Sessions {
+    by_actor: HashMap<(Actor, Option<TokenOverrides>), Result<Credentials, AwsError>>,
+}
+
+fn resource_of(stack: &Stack, step: &Step) -> String {
+    let Action::Call { call, request } = &step.action else {
+        return "-".into();
+    };
+    if call.service == "sts" {
+        return match &step.actor {
+            Actor::ServiceAccount { namespace, name } => request
+                .get("RoleArn")
+                .and_then(|r| r.as_str())
+                .or_else(|| {
+                    stack
+                        .world()
+                        .service_account(namespace, name)
+                        .and_then(|sa| sa.role_arn())
+                })
+                .unwrap_or("-")
+                .to_owned(),
+            _ => "-".into(),
+        };
+    }
+    if let Some(table) = request.get("TableName").and_then(|t| t.as_str()) {
+        return match request.get("IndexName").and_then(|i| i.as_str()) {
+            Some(index) => format!("{table}/index/{index}"),
+            None => table.to_owned(),
+        };
+    }
+    // Multi-table calls: every table they name.
+    let mut tables: Vec<String> = Vec::new();
+    if let Some(items) = request.get("RequestItems").and_then(|r| r.as_object()) {
+        tables.extend(items.keys().cloned());
+    }
+    if let Some(items) = request.get("TransactItems").and_then(|r| r.as_array()) {
+        for item in items {
+            if let Some(table) = item
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.get("TableName"))
+                .and_then(|t| t.as_str())
+            {
+                tables.push(table.to_owned());
+            }
+        }
+    }
+    tables.dedup();
+    if tables.is_empty() {
+        "*".into()
+    } else {
+        tables.join(", ")
+    }
 }
 
 pub fn matches_expectation(expect: &Expect, got: &Outcome) -> bool {
@@ -348,6 +545,8 @@ pub fn matches_expectation(expect: &Expect, got: &Outcome) -> bool {
             Expect::Deny {
                 code,
                 message_contains,
+                message_matches,
+                ..
             },
             Outcome::Denied { code: got, message },
         ) => {
@@ -355,78 +554,343 @@ pub fn matches_expectation(expect: &Expect, got: &Outcome) -> bool {
                 && message_contains
                     .as_ref()
                     .is_none_or(|m| message.contains(m.as_str()))
+                && message_matches.as_ref().is_none_or(|pattern| {
+                    regex_lite::Regex::new(pattern).is_ok_and(|re| re.is_match(message))
+                })
         }
         _ => false,
     }
 }
 
-async fn credentials_for(
-    stack: &Stack,
-    client: &WireClient,
-    actor: &Actor,
-    sessions: &mut HashMap<Actor, Result<Credentials, AwsError>>,
-) -> anyhow::Result<Result<Credentials, AwsError>> {
-    if let Some(found) = sessions.get(actor) {
-        return Ok(found.clone());
+/// What the audit trail says about one call: its explanation text and the statements the
+/// decision rested on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditExplanation {
+    pub text: String,
+    /// `(policy, statement)` of every decisive statement; `statement` is the `Sid` or the
+    /// 1-based position.
+    pub decisive: Vec<(String, String)>,
+}
+
+fn audit_explanation(stack: &Stack, request_id: &str) -> Option<AuditExplanation> {
+    let records = crate::audit::read(stack.state_dir()).ok()?;
+    let record = records
+        .iter()
+        .rev()
+        .find(|r| r.get("requestID").and_then(|v| v.as_str()) == Some(request_id))?;
+    Some(explanation_of(record))
+}
+
+/// The explanation carried by one audit record.
+pub fn explanation_of(record: &serde_json::Value) -> AuditExplanation {
+    let mut out = AuditExplanation::default();
+    let Some(items) = record.get("explanation").and_then(|e| e.as_array()) else {
+        return out;
+    };
+    for item in items {
+        if let Some(text) = item.get("text").and_then(|t| t.as_str()) {
+            if !out.text.is_empty() {
+                out.text.push('\n');
+            }
+            out.text.push_str(text);
+        }
+        let layers = item
+            .pointer("/trace/layers")
+            .and_then(|l| l.as_array())
+            .into_iter()
+            .flatten();
+        for layer in layers {
+            let policies = layer
+                .get("policies")
+                .and_then(|p| p.as_array())
+                .into_iter()
+                .flatten();
+            for policy in policies {
+                let name = policy.get("name").and_then(|n| n.as_str()).unwrap_or("");
+                let statements = policy
+                    .get("statements")
+                    .and_then(|s| s.as_array())
+                    .into_iter()
+                    .flatten();
+                for statement in statements {
+                    if statement.get("decisive").and_then(|d| d.as_bool()) != Some(true) {
+                        continue;
+                    }
+                    let reference = statement.get("statement");
+                    let id = reference
+                        .and_then(|r| r.get("sid"))
+                        .and_then(|s| s.as_str())
+                        .map(str::to_owned)
+                        .or_else(|| {
+                            reference
+                                .and_then(|r| r.get("index"))
+                                .map(|i| i.to_string())
+                        })
+                        .unwrap_or_default();
+                    out.decisive.push((name.to_owned(), id));
+                }
+            }
+        }
     }
-    let Actor::ServiceAccount { namespace, name } = actor;
+    out
+}
+
+fn decisive_matches(expect: &Expect, explanation: Option<&AuditExplanation>) -> bool {
+    let Expect::Deny {
+        decisive: Some(want),
+        ..
+    } = expect
+    else {
+        return true;
+    };
+    explanation.is_some_and(|e| {
+        e.decisive
+            .iter()
+            .any(|(policy, statement)| *policy == want.policy && *statement == want.statement)
+    })
+}
+
+/// The token a step's service account presents.
+fn token_for(
+    stack: &Stack,
+    namespace: &str,
+    name: &str,
+    overrides: Option<&TokenOverrides>,
+) -> anyhow::Result<String> {
+    let Some(overrides) = overrides else {
+        return stack.mint_token(namespace, name);
+    };
+    if let Some(raw) = &overrides.raw {
+        return Ok(raw.clone());
+    }
+    mint_with_overrides(stack, namespace, name, overrides)
+}
+
+/// A token with the overrides this build can apply: audience and a positive lifetime.
+fn mint_with_overrides(
+    stack: &Stack,
+    namespace: &str,
+    name: &str,
+    overrides: &TokenOverrides,
+) -> anyhow::Result<String> {
+    let unsupported = overrides.expires_in.is_some_and(|s| s <= 0)
+        || overrides.not_before.is_some()
+        || overrides.issuer.is_some()
+        || overrides.kid.is_some()
+        || overrides.sub.is_some()
+        || overrides.foreign_key;
+    if unsupported {
+        return Err(anyhow!(
+            "token overrides other than `audience`, a positive `expires_in` and `raw` are not available in this build"
+        ));
+    }
     let sa = stack
         .world()
         .service_account(namespace, name)
-        .ok_or_else(|| {
-            anyhow!("scenario acts as `{actor}`, which is not a service account of the world")
-        })?;
-    let role = sa
-        .role_arn()
-        .ok_or_else(|| {
-            anyhow!("service account `{actor}` has no `eks.amazonaws.com/role-arn` annotation")
-        })?
-        .to_owned();
-    let token = stack.mint_token(namespace, name)?;
-    let session_name = format!("irsa-{}-{}", namespace, name);
-    let answer = client
-        .assume_role_with_web_identity(&role, &session_name, &token)
-        .await?;
-    sessions.insert(actor.clone(), answer.clone());
-    Ok(answer)
+        .ok_or_else(|| anyhow!("`{namespace}/{name}` is not a service account of the world"))?;
+    let issuer = stack
+        .issuers()
+        .by_cluster(&sa.cluster)
+        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
+    let spec = mock_oidc::TokenSpec {
+        namespace: namespace.to_owned(),
+        service_account: name.to_owned(),
+        audiences: if overrides.audience.is_empty() {
+            vec![sa.audience().to_owned()]
+        } else {
+            overrides.audience.clone()
+        },
+        expiration_seconds: overrides
+            .expires_in
+            .unwrap_or(crate::stack::DEFAULT_TOKEN_SECONDS),
+        pod_name: None,
+    };
+    Ok(issuer.mint(&spec, stack.clock().now())?)
 }
 
-async fn run_step(
+async fn credentials_for(
+    stack: &Stack,
+    client: &WireClient,
+    step: &Step,
+    assume: Option<&serde_json::Value>,
+    sessions: &mut Sessions,
+) -> anyhow::Result<Option<Result<Credentials, AwsError>>> {
+    let key = (step.actor.clone(), step.token.clone());
+    if assume.is_none()
+        && let Some(found) = sessions.by_actor.get(&key)
+    {
+        return Ok(Some(found.clone()));
+    }
+    let answer = match &step.actor {
+        Actor::Anonymous => return Ok(None),
+        Actor::User { name } => {
+            return Err(anyhow!(
+                "acting as IAM user `{name}` is not available in this build"
+            ));
+        }
+        Actor::NodeRole => {
+            return Err(anyhow!(
+                "acting as the node role is not available in this build"
+            ));
+        }
+        Actor::ServiceAccount { namespace, name } => {
+            let sa = stack
+                .world()
+                .service_account(namespace, name)
+                .ok_or_else(|| {
+                    anyhow!("`{namespace}/{name}` is not a service account of the world")
+                })?;
+            let request = assume.and_then(|r| r.as_object());
+            let param = |key: &str| {
+                request.and_then(|r| r.get(key)).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
+            let Some(role) = param("RoleArn").or_else(|| sa.role_arn().map(str::to_owned)) else {
+                return Err(anyhow!(
+                    "service account `{namespace}/{name}` has no `eks.amazonaws.com/role-arn` annotation and the step names no `RoleArn`"
+                ));
+            };
+            let token = match param("WebIdentityToken") {
+                Some(token) => token,
+                None => token_for(stack, namespace, name, step.token.as_ref())?,
+            };
+            let session_name =
+                param("RoleSessionName").unwrap_or_else(|| format!("irsa-{namespace}-{name}"));
+            let mut form: Vec<(String, String)> = vec![
+                ("RoleArn".into(), role),
+                ("RoleSessionName".into(), session_name),
+                ("WebIdentityToken".into(), token),
+            ];
+            if let Some(request) = request {
+                for (k, v) in request {
+                    if matches!(
+                        k.as_str(),
+                        "RoleArn" | "RoleSessionName" | "WebIdentityToken"
+                    ) {
+                        continue;
+                    }
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    form.push((k.clone(), v));
+                }
+            }
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            client.assume_role_with_web_identity_form(&form).await?
+        }
+    };
+    sessions.by_actor.insert(key, answer.clone());
+    Ok(Some(answer))
+}
+
+async fn run_call(
     stack: &Stack,
     client: &WireClient,
     region: &str,
     step: &Step,
-    sessions: &mut HashMap<Actor, Result<Credentials, AwsError>>,
-) -> anyhow::Result<Outcome> {
-    let credentials = match credentials_for(stack, client, &step.actor, sessions).await? {
-        Ok(c) => c,
-        Err(e) => {
-            return Ok(Outcome::Denied {
-                code: e.code,
-                message: e.message,
-            });
+    call: &Call,
+    request: &serde_json::Value,
+    sessions: &mut Sessions,
+) -> anyhow::Result<(Outcome, Option<String>)> {
+    let assume =
+        (call.service == "sts" && call.operation == "AssumeRoleWithWebIdentity").then_some(request);
+    let credentials = match credentials_for(stack, client, step, assume, sessions).await? {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            return Ok((
+                Outcome::Denied {
+                    code: e.code,
+                    message: e.message,
+                },
+                e.request_id,
+            ));
         }
+        None => None,
     };
+    if assume.is_some() {
+        return Ok((Outcome::Allowed, None));
+    }
     let now = time::OffsetDateTime::from_unix_timestamp(stack.clock().now())?;
-    let answer = match (step.call.service.as_str(), step.call.operation.as_str()) {
-        ("sts", "AssumeRoleWithWebIdentity") => Ok(()),
+    let answer = match (call.service.as_str(), call.operation.as_str()) {
         ("sts", action) => client
-            .sts_signed(&credentials, region, action, now)
+            .sts_signed(credentials.as_ref(), region, action, now)
             .await?
             .map(|_| ()),
         ("dynamodb", operation) => client
-            .dynamodb(&credentials, region, operation, &step.request, now)
+            .dynamodb(credentials.as_ref(), region, operation, request, now)
             .await?
             .map(|_| ()),
         (service, _) => return Err(anyhow!("unsupported service `{service}`")),
     };
     Ok(match answer {
-        Ok(()) => Outcome::Allowed,
-        Err(e) => Outcome::Denied {
-            code: e.code,
-            message: e.message,
-        },
+        Ok(()) => (Outcome::Allowed, None),
+        Err(e) => (
+            Outcome::Denied {
+                code: e.code,
+                message: e.message,
+            },
+            e.request_id,
+        ),
     })
+}
+
+/// Run a command as the actor's pod would: the webhook's environment, nothing inherited from
+/// the caller's AWS setup. Exit status 0 is `allow`; otherwise the AWS CLI's
+/// `An error occurred (CODE) when calling …` names the error code.
+async fn run_exec(
+    stack: &Stack,
+    step: &Step,
+    argv: &[String],
+    tools: Option<&crate::python::PythonTools>,
+) -> anyhow::Result<Outcome> {
+    let Actor::ServiceAccount { namespace, name } = &step.actor else {
+        return Err(anyhow!("`exec` runs as a service account's pod"));
+    };
+    let env = stack.pod_env(namespace, name)?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| anyhow!("`exec` needs a command"))?;
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(tools) = tools
+        && let Some(bin) = tools.aws.parent()
+    {
+        let mut dirs = vec![bin.to_owned()];
+        dirs.extend(std::env::split_paths(&path));
+        path = std::env::join_paths(dirs)?;
+    }
+    let home = stack.state_dir().join("exec-home");
+    std::fs::create_dir_all(&home)?;
+    let output = tokio::process::Command::new(program)
+        .args(args)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &home)
+        .envs(env)
+        .output()
+        .await
+        .with_context(|| format!("running `{program}`"))?;
+    if output.status.success() {
+        return Ok(Outcome::Allowed);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let code = stderr
+        .split("An error occurred (")
+        .nth(1)
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(code, _)| code.to_owned())
+        .unwrap_or_else(|| format!("exit {}", output.status.code().unwrap_or(-1)));
+    let message = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    Ok(Outcome::Denied { code, message })
 }
 
 #[cfg(test)]
@@ -443,6 +907,7 @@ mod tests {
             passed: matches_expectation(&expected, &got),
             expected,
             got,
+            explanation: None,
         };
         Report {
             results: vec![

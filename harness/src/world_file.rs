@@ -78,7 +78,7 @@ pub fn load(path: &Path) -> Result<LoadedWorld, WorldFileError> {
 
 /// Parse and resolve a world document. `file` names it in errors and anchors `*_file` paths.
 pub fn parse(text: &str, file: &Path) -> Result<World, WorldFileError> {
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| WorldFileError {
+    let value: Value = scenarios::from_yaml(text).map_err(|e| WorldFileError {
         problems: vec![Problem {
             file: file.to_owned(),
             path: String::new(),

@@ -9,8 +9,17 @@
     )
 )]
 
+pub mod locate;
 pub mod scenario;
 
 pub use scenario::{
-    Actor, Call, Expect, ScenarioError, ScenarioFile, ScenarioProblem, Step, parse,
+    Action, Actor, Call, Change, Decisive, Expect, ScenarioError, ScenarioFile, ScenarioProblem,
+    Step, TokenOverrides, WorldNames, WorldRef, parse, parse_duration, resolve,
 };
+
+/// Read YAML as this project's files are read: YAML 1.2 booleans only (`true`/`false`), so that
+/// DynamoDB's `N` (and `Y`, `yes`, `no`, `on`, `off`) stay strings. With YAML 1.1 spellings,
+/// `AttributeType: N` would silently become `false`.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(text, serde_saphyr::options! { strict_booleans: true })
+}

@@ -212,7 +212,15 @@ impl fmt::Display for Explanation {
             write!(f, " by {p}")?;
         }
         match (self.decision, self.denied_by) {
-            (Decision::ExplicitDeny, Some(kind)) => write!(f, ", explicit deny in a {kind}")?,
+            (Decision::ExplicitDeny, Some(kind)) => {
+                let kind = kind.to_string();
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                write!(f, ", explicit deny in {article} {kind}")?
+            }
             (Decision::ImplicitDeny, Some(kind)) => write!(f, ", no {kind} allows it")?,
             _ => {}
         }
