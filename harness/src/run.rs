@@ -270,6 +270,16 @@ pub struct LoadedScenario {
 
 /// Parse every file; all problems of all files are reported together.
 pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<LoadedScenario>> {
+    let (loaded, errors) = parse_files(files)?;
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(anyhow!("{errors}"))
+    }
+}
+
+/// Stage one for every file: the scenarios that parsed, and the problems of those that did not.
+fn parse_files(files: &[PathBuf]) -> anyhow::Result<(Vec<LoadedScenario>, String)> {
     let mut loaded = Vec::new();
     let mut errors = String::new();
     for file in files {
@@ -284,10 +294,19 @@ pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<LoadedScenario>> 
             Err(e) => errors.push_str(&e.to_string()),
         }
     }
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(anyhow!("{errors}"))
+    Ok((loaded, errors))
+}
+
+/// Both stages for every file; every problem of every file is reported at once.
+pub fn load_and_resolve(files: &[PathBuf]) -> anyhow::Result<Vec<(World, Vec<ScenarioFile>)>> {
+    let (loaded, mut errors) = parse_files(files)?;
+    match resolve_all(loaded) {
+        Ok(groups) if errors.is_empty() => Ok(groups.into_values().collect()),
+        Ok(_) => Err(anyhow!("{errors}")),
+        Err(more) => {
+            errors.push_str(&more.to_string());
+            Err(anyhow!("{errors}"))
+        }
     }
 }
 
@@ -386,7 +405,7 @@ pub async fn run(
     dynamodb: &ProvisionOptions,
     state_root: &Path,
 ) -> anyhow::Result<Report> {
-    let groups = resolve_all(load_scenarios(files)?)?;
+    let groups = load_and_resolve(files)?;
     // One backend for the whole run, shared by each world's stack.
     let backend = dynamodb_local::provision(dynamodb)
         .await
@@ -396,7 +415,7 @@ pub async fn run(
         ..ProvisionOptions::default()
     };
     let tools = if groups
-        .values()
+        .iter()
         .flat_map(|(_, s)| s)
         .flat_map(|s| &s.steps)
         .any(|step| matches!(step.action, Action::Exec { .. }))
@@ -407,7 +426,7 @@ pub async fn run(
     };
     let mut report = Report::default();
     let total = groups.len();
-    for (i, (_, (world, scenarios))) in groups.into_iter().enumerate() {
+    for (i, (world, scenarios)) in groups.into_iter().enumerate() {
         if total > 1 {
             let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
             eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
@@ -946,6 +965,70 @@ mod tests {
             xml.contains("<failure message=\"expected allow, got deny AccessDeniedException\">AccessDeniedException: User: a &amp; b</failure>"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn every_bundled_scenario_passes_both_stages() {
+        let files = collect_files(&[PathBuf::from("../scenarios/catalog")]).unwrap();
+        let groups = load_and_resolve(&files).unwrap_or_else(|e| panic!("{e}"));
+        let scenarios: usize = groups.iter().map(|(_, s)| s.len()).sum();
+        assert_eq!(scenarios, files.len());
+        assert!(scenarios >= 30, "issue 6 asks for at least 30: {scenarios}");
+    }
+
+    #[test]
+    fn decisive_statements_are_read_from_the_audit_record() {
+        let record = serde_json::json!({
+            "requestID": "r1",
+            "explanation": [{
+                "text": "ExplicitDeny: ...",
+                "trace": {"layers": [{"policies": [{"name": "p", "statements": [
+                    {"statement": {"sid": "Allow1"}, "decisive": false},
+                    {"statement": {"sid": "NoDelete"}, "decisive": true},
+                    {"statement": {"index": 3}, "decisive": true}
+                ]}]}]}
+            }]
+        });
+        let e = explanation_of(&record);
+        assert_eq!(
+            e.decisive,
+            [
+                ("p".to_owned(), "NoDelete".to_owned()),
+                ("p".to_owned(), "3".to_owned())
+            ]
+        );
+        let want = |statement: &str| Expect::Deny {
+            code: "AccessDeniedException".into(),
+            message_contains: None,
+            message_matches: None,
+            decisive: Some(scenarios::Decisive {
+                policy: "p".into(),
+                statement: statement.into(),
+            }),
+        };
+        assert!(decisive_matches(&want("NoDelete"), Some(&e)));
+        assert!(decisive_matches(&want("3"), Some(&e)));
+        assert!(!decisive_matches(&want("Allow1"), Some(&e)));
+        assert!(!decisive_matches(&want("NoDelete"), None));
+    }
+
+    #[test]
+    fn message_patterns_are_regular_expressions() {
+        let got = Outcome::Denied {
+            code: "InvalidIdentityToken".into(),
+            message: "Incorrect token audience".into(),
+        };
+        let expect = |pattern: &str| Expect::Deny {
+            code: "InvalidIdentityToken".into(),
+            message_contains: None,
+            message_matches: Some(pattern.into()),
+            decisive: None,
+        };
+        assert!(matches_expectation(
+            &expect("^Incorrect token audience$"),
+            &got
+        ));
+        assert!(!matches_expectation(&expect("^Incorrect$"), &got));
     }
 
     #[test]

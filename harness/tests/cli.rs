@@ -49,7 +49,7 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
     std::fs::write(
         &scenario,
         format!(
-            "name: wrong expectation\nworld: {}\nsteps:\n  - name: expects allow on a table outside the prefix\n    as: curity/dynamo-sa\n    call: dynamodb:DeleteTable\n    request: {{TableName: other-table}}\n    expect: allow\n",
+            "name: wrong expectation\nworld: {0}\nsteps:\n  - name: expects allow on a table outside the prefix\n    as: curity/dynamo-sa\n    call: dynamodb:DeleteTable\n    request: {{TableName: other-table}}\n    expect: allow\n",
             world.display()
         ),
     )
@@ -77,6 +77,12 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
         stdout.contains("is not authorized to perform: dynamodb:DeleteTable on resource: arn:aws:dynamodb:eu-west-1:111122223333:table/other-table"),
         "{stdout}"
     );
+    // The policy engine's explanation is printed under the failed row.
+    assert!(
+        stdout.contains("ImplicitDeny: `dynamodb:DeleteTable`")
+            && stdout.contains("identity-based policy `dynamo-iam-policy`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     assert!(junit.contains("tests=\"1\" failures=\"1\""), "{junit}");
@@ -93,24 +99,29 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
 #[test]
 fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
     let dir = scratch("run-bad");
-    let scenario = dir.join("bad.yaml");
     std::fs::write(
-        &scenario,
+        dir.join("bad.yaml"),
         "name: bad\nwrld: x\nsteps:\n  - as: nobody\n    call: s3:GetObject\n    expect: allow\n",
     )
     .unwrap();
-    let out = Command::new(IRSA)
-        .arg("run")
-        .arg(&scenario)
-        .output()
-        .unwrap();
+    // Parses, but names what its world lacks: found in stage two, reported with stage one's.
+    std::fs::write(
+        dir.join("unknown.yaml"),
+        format!(
+            "name: unknown\nworld: {}\nsteps:\n  - as: curity/ghost\n    call: dynamodb:ListTables\n    expect: allow\n",
+            repo().join("scenarios/worlds/curity.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(IRSA).arg("run").arg(&dir).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for expected in [
-        "/wrld: unknown field",
-        "/world: `world` is required",
-        "/steps/0/as:",
-        "/steps/0/call:",
+        "bad.yaml:2: /wrld: unknown field",
+        "bad.yaml:1: /world: `world` is required",
+        "bad.yaml:4: /steps/0/as:",
+        "bad.yaml:5: /steps/0/call:",
+        "unknown.yaml:4: /steps/0/as: `curity/ghost` is not a service account of the world",
     ] {
         assert!(
             stderr.contains(expected),

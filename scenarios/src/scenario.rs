@@ -1044,3 +1044,38 @@ steps:
         assert_eq!(parse_duration("5y"), None);
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    use super::FIELDS;
+
+    /// The published JSON Schema names exactly the fields the parser accepts.
+    #[test]
+    fn json_schema_matches_the_parser() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../scenario.schema.json")).unwrap();
+        let keys = |pointer: &str| -> Vec<String> {
+            let mut k: Vec<String> = schema
+                .pointer(pointer)
+                .and_then(|p| p.as_object())
+                .unwrap_or_else(|| panic!("{pointer} in the schema"))
+                .keys()
+                .cloned()
+                .collect();
+            k.sort();
+            k
+        };
+        for (what, fields) in FIELDS {
+            let pointer = match *what {
+                "scenario" => "/properties",
+                "step" => "/$defs/step/properties",
+                "token" => "/$defs/token/properties",
+                "expect" => "/$defs/expect/oneOf/1/properties",
+                other => panic!("{other}"),
+            };
+            let mut want: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+            want.sort();
+            assert_eq!(keys(pointer), want, "{what}");
+        }
+    }
+}
