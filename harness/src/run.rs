@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
+use futures_util::StreamExt as _;
 use irsa_core::World;
 use irsa_core::clock::Clock;
 use scenarios::{
@@ -400,6 +401,9 @@ fn world_has_node_role(_world: &World) -> bool {
     false
 }
 
+/// How many worlds' stacks run at once.
+const PARALLEL_WORLDS: usize = 3;
+
 pub async fn run(
     files: &[PathBuf],
     dynamodb: &ProvisionOptions,
@@ -424,23 +428,38 @@ pub async fn run(
     } else {
         None
     };
-    let mut report = Report::default();
+    // Worlds are independent (each has its own stack and sessions, and the scenarios use their
+    // own items), so a few run at once; the report keeps the files' order.
     let total = groups.len();
-    for (i, (world, scenarios)) in groups.into_iter().enumerate() {
-        if total > 1 {
+    let tools = tools.as_ref();
+    let shared = &shared;
+    let jobs = groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, (world, scenarios))| async move {
             let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-            eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
-        }
-        let stack = Stack::start(StackConfig {
-            world,
-            port: 0,
-            state_dir: state_root.join(format!("world-{i}")),
-            dynamodb: shared.clone(),
-        })
-        .await?;
-        let result = run_on(&stack, &scenarios, tools.as_ref(), &mut report).await;
-        stack.shutdown().await;
-        result?;
+            if total > 1 {
+                eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
+            }
+            let stack = Stack::start(StackConfig {
+                world,
+                port: 0,
+                state_dir: state_root.join(format!("world-{i}")),
+                dynamodb: shared.clone(),
+            })
+            .await?;
+            let mut report = Report::default();
+            let result = run_on(&stack, &scenarios, tools, &mut report).await;
+            stack.shutdown().await;
+            result.map(|()| report)
+        });
+    let mut report = Report::default();
+    let reports: Vec<anyhow::Result<Report>> = futures_util::stream::iter(jobs)
+        .buffered(PARALLEL_WORLDS)
+        .collect()
+        .await;
+    for part in reports {
+        report.results.extend(part?.results);
     }
     backend.shutdown().await;
     Ok(report)
