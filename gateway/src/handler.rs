@@ -250,9 +250,12 @@ async fn run(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-amz-json-1.0");
+    let account = session.role.arn.account().to_owned();
+    let to_backend = crate::backend_arn::to_backend(&body, &region, &account)
+        .map_or_else(|| body.clone(), Bytes::from);
     let forwarded = state
         .upstream
-        .send(&target, content_type, body.clone(), &region, now_dt)
+        .send(&target, content_type, to_backend, &region, now_dt)
         .await;
     if matches!(operation, "CreateTable" | "DeleteTable" | "UpdateTable")
         && let Some(table) = table_name_in(&body)
@@ -264,12 +267,21 @@ async fn run(
             if !forwarded.status.is_success() {
                 outcome.error = Some(backend_error(&forwarded.body));
             }
-            let mut response = Response::new(axum::body::Body::from(forwarded.body));
+            // AWS's ARNs instead of DynamoDB Local's; the checksum follows the new body.
+            let rewritten = crate::backend_arn::to_client(&forwarded.body, &region, &account);
+            let crc = rewritten
+                .as_ref()
+                .map(|b| HeaderValue::from(crc32fast::hash(b)));
+            let body = rewritten.map_or(forwarded.body, Bytes::from);
+            let mut response = Response::new(axum::body::Body::from(body));
             *response.status_mut() = forwarded.status;
             for name in ["content-type", "x-amz-crc32", "x-amzn-requestid"] {
                 if let Some(v) = forwarded.headers.get(name) {
                     response.headers_mut().insert(name, v.clone());
                 }
+            }
+            if let Some(crc) = crc {
+                response.headers_mut().insert("x-amz-crc32", crc);
             }
             if !response.headers().contains_key("x-amzn-requestid")
                 && let Ok(v) = HeaderValue::from_str(&request_id)

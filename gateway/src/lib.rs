@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod audit;
+pub mod backend_arn;
 pub mod classify;
 pub mod error;
 pub mod forward;
