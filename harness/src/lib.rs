@@ -7,6 +7,8 @@ pub mod clock;
 pub mod dynamodb_local;
 pub mod edge;
 pub mod harness;
+pub mod inject;
+pub mod pod_identity;
 pub mod python;
 pub mod run;
 pub mod simulate;

@@ -63,6 +63,15 @@ enum Command {
         #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
         state_dir: PathBuf,
     },
+    /// Print a manifest as the EKS pod-identity webhook would admit its pods (env, projected token volume, mount).
+    Inject(irsa_harness::inject::InjectArgs),
+    /// Serve the pod-identity webhook's AdmissionReview endpoint (plain HTTP on 127.0.0.1).
+    Webhook {
+        #[command(flatten)]
+        inject: irsa_harness::inject::InjectArgs,
+        #[arg(long, default_value_t = 8443)]
+        port: u16,
+    },
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -174,6 +183,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let records = irsa_harness::audit::read(&state_dir)?;
             print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inject(args) => {
+            irsa_harness::inject::run_inject(
+                &args,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Webhook { inject, port } => {
+            irsa_harness::inject::serve_webhook(&inject, port).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
