@@ -31,6 +31,7 @@ use irsa_core::World;
 
 use crate::clock::HarnessClock;
 use crate::dynamodb_local::ProvisionOptions;
+use crate::imds::{ImdsServer, NodeRole};
 use crate::stack::{Stack, StackConfig};
 
 /// Where the world comes from: a world file (YAML) or a [`World`] built in code.
@@ -70,6 +71,7 @@ pub struct HarnessBuilder {
     world: Option<WorldSource>,
     state_dir: Option<PathBuf>,
     dynamodb: ProvisionOptions,
+    node_role: Option<NodeRole>,
 }
 
 impl HarnessBuilder {
@@ -99,8 +101,15 @@ impl HarnessBuilder {
         self
     }
 
+    /// Serve this node role on instance metadata (instead of, or without, the world file's
+    /// `node_role:`).
+    pub fn node_role(mut self, node: NodeRole) -> Self {
+        self.node_role = Some(node);
+        self
+    }
+
     /// Load the world, start issuers, STS, the gateway and a backend on a free port.
-    pub async fn start(self) -> anyhow::Result<Harness> {
+    pub async fn start(mut self) -> anyhow::Result<Harness> {
         let world = match self.world {
             None => {
                 return Err(anyhow!(
@@ -108,9 +117,13 @@ impl HarnessBuilder {
                 ));
             }
             Some(WorldSource::File(path)) => {
-                crate::world_file::load(&path)
+                let world = crate::world_file::load(&path)
                     .map_err(|e| anyhow!("{e}"))?
-                    .world
+                    .world;
+                if self.node_role.is_none() {
+                    self.node_role = crate::imds::load_node_role(&path, &world)?;
+                }
+                world
             }
             Some(WorldSource::World(world)) => *world,
         };
@@ -133,7 +146,12 @@ impl HarnessBuilder {
         })
         .await
         .context("starting the harness")?;
+        let imds = match self.node_role {
+            Some(node) => Some(ImdsServer::start(&stack, node).await?),
+            None => None,
+        };
         Ok(Harness {
+            imds,
             stack: Some(stack),
             state_dir,
             owned_state_dir: owned,
@@ -145,6 +163,7 @@ impl HarnessBuilder {
 /// backend it started, and removes its temporary state directory.
 #[derive(Debug)]
 pub struct Harness {
+    imds: Option<ImdsServer>,
     stack: Option<Stack>,
     state_dir: PathBuf,
     owned_state_dir: bool,
@@ -187,8 +206,54 @@ impl Harness {
     }
 
     /// The exact environment a pod of this service account runs with (its token file written).
+    /// With a node role, the pod also reaches instance metadata as a pod does (one hop further
+    /// than the node) instead of having it disabled: a pod without IRSA then falls back to the
+    /// node role, as on EKS.
     pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
-        self.running().pod_env(namespace, name)
+        let mut env = self.running().pod_env(namespace, name)?;
+        if let Some(imds) = &self.imds {
+            env.retain(|(k, _)| k != "AWS_EC2_METADATA_DISABLED");
+            env.push((
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_owned(),
+                imds.pod_endpoint().to_owned(),
+            ));
+        }
+        Ok(env)
+    }
+
+    /// The instance metadata service, when the world declares `node_role:`.
+    pub fn imds(&self) -> Option<&ImdsServer> {
+        self.imds.as_ref()
+    }
+
+    /// The environment of a process on the node itself (host network): no web identity, the
+    /// region, the harness endpoints, and instance metadata at one hop.
+    pub fn node_env(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let imds = self.imds.as_ref().ok_or_else(|| {
+            anyhow!("the world has no `node_role:`; add one to serve instance metadata")
+        })?;
+        let region = self.world().region.clone();
+        let mut env = vec![
+            ("AWS_DEFAULT_REGION".to_owned(), region.clone()),
+            ("AWS_REGION".to_owned(), region),
+        ];
+        env.extend(
+            crate::stack::harness_env(self.endpoint())
+                .into_iter()
+                .filter(|(k, _)| k != "AWS_EC2_METADATA_DISABLED"),
+        );
+        env.push((
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_owned(),
+            imds.node_endpoint().to_owned(),
+        ));
+        Ok(env)
+    }
+
+    /// The SDK config of a process on the node: the default chain ends at instance metadata.
+    pub async fn node(&self) -> anyhow::Result<SdkConfig> {
+        Ok(config_from_env(&self.state_dir, self.node_env()?)
+            .load()
+            .await)
     }
 
     /// The SDK config a pod of this service account gets from aws-config's default chain, given
@@ -222,6 +287,7 @@ impl Harness {
 
     /// Stop everything and wait until the backend is gone.
     pub async fn shutdown(mut self) {
+        drop(self.imds.take());
         if let Some(stack) = self.stack.take() {
             stack.shutdown().await;
         }
@@ -230,6 +296,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        drop(self.imds.take());
         drop(self.stack.take());
         if self.owned_state_dir {
             let _ = std::fs::remove_dir_all(&self.state_dir);

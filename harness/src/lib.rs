@@ -7,6 +7,7 @@ pub mod clock;
 pub mod dynamodb_local;
 pub mod edge;
 pub mod harness;
+pub mod imds;
 pub mod inject;
 pub mod pod_identity;
 pub mod python;

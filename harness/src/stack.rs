@@ -148,6 +148,16 @@ impl Stack {
         &self.sessions
     }
 
+    /// The session store STS writes and the gateway reads, shared (for the metadata service).
+    pub fn session_store(&self) -> Arc<dyn SessionStore> {
+        self.sessions.clone() as Arc<dyn SessionStore>
+    }
+
+    /// The harness clock, shared.
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone() as Arc<dyn Clock>
+    }
+
     pub fn backend_endpoint(&self) -> Option<&str> {
         self.backend.as_ref().map(DynamoDbLocal::endpoint)
     }
