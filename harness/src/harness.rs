@@ -221,6 +221,19 @@ impl Harness {
         Ok(env)
     }
 
+    /// The environment of a pod of this service account that reaches its role through an AWS
+    /// config profile (as `irsa exec --profile`): the files are written in the state dir.
+    pub fn profile_env(
+        &self,
+        namespace: &str,
+        name: &str,
+        profile: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let env = self.pod_env(namespace, name)?;
+        let dir = self.state_dir.join("profiles").join(namespace).join(name);
+        crate::profile::write_profile(&dir, profile, &env)
+    }
+
     /// The instance metadata service, when the world declares `node_role:`.
     pub fn imds(&self) -> Option<&ImdsServer> {
         self.imds.as_ref()

@@ -10,6 +10,7 @@ pub mod harness;
 pub mod imds;
 pub mod inject;
 pub mod pod_identity;
+pub mod profile;
 pub mod python;
 pub mod run;
 pub mod simulate;

@@ -43,6 +43,10 @@ enum Command {
         /// `<namespace>/<name>`.
         #[arg(long)]
         service_account: String,
+        /// Run through an AWS config profile of this name (written with `role_arn` and
+        /// `web_identity_token_file`) selected by `AWS_PROFILE`, instead of the webhook's variables.
+        #[arg(long)]
+        profile: Option<String>,
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
@@ -163,8 +167,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Exec {
             state_dir,
             service_account,
+            profile,
             command,
-        } => exec(&state_dir, &service_account, &command),
+        } => exec(&state_dir, &service_account, profile.as_deref(), &command),
         Command::Audit {
             state_dir,
             denied,
@@ -300,6 +305,7 @@ const CLEARED: &[&str] = &[
 fn exec(
     state_dir: &std::path::Path,
     service_account: &str,
+    profile: Option<&str>,
     command: &[String],
 ) -> anyhow::Result<ExitCode> {
     let (namespace, name) = service_account
@@ -333,12 +339,19 @@ fn exec(
         "AWS_SHARED_CREDENTIALS_FILE",
         state_dir.join("aws-credentials-none"),
     );
+    let mut vars = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (k, v) = line
             .split_once('=')
             .ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
-        child.env(k, v);
+        vars.push((k.to_owned(), v.to_owned()));
     }
+    if let Some(profile) = profile {
+        let dir = state_dir.join("profiles").join(namespace).join(name);
+        vars = irsa_harness::profile::write_profile(&dir, profile, &vars)
+            .with_context(|| format!("writing the `{profile}` profile for `{service_account}`"))?;
+    }
+    child.envs(vars);
     let status = child
         .status()
         .with_context(|| format!("running `{program}`"))?;
