@@ -76,6 +76,8 @@ enum Command {
         #[arg(long, default_value_t = 8443)]
         port: u16,
     },
+    /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
+    Doctor,
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -189,6 +191,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let records = irsa_harness::audit::read(&state_dir)?;
             print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor => {
+            let checks = irsa_harness::doctor::evaluate(&irsa_harness::doctor::gather().await);
+            print!("{}", irsa_harness::doctor::render(&checks));
+            Ok(ExitCode::from(irsa_harness::doctor::exit_code(&checks)))
         }
         Command::Inject(args) => {
             irsa_harness::inject::run_inject(
