@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 pub mod client;
 pub mod clock;
+pub mod curity_sim;
 pub mod doctor;
 pub mod dynamodb_local;
 pub mod edge;

@@ -76,6 +76,8 @@ enum Command {
         #[arg(long, default_value_t = 8443)]
         port: u16,
     },
+    /// Perform the Curity Identity Server's DynamoDB access pattern with the default credential chain and print what was allowed (run it under `irsa exec`).
+    CuritySim(irsa_harness::curity_sim::CuritySimArgs),
     /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
     Doctor,
     /// Run scenario files (or folders of them) and print the allow/deny table.
@@ -192,6 +194,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::CuritySim(args) => Ok(ExitCode::from(irsa_harness::curity_sim::main(&args).await)),
         Command::Doctor => {
             let checks = irsa_harness::doctor::evaluate(&irsa_harness::doctor::gather().await);
             print!("{}", irsa_harness::doctor::render(&checks));
