@@ -210,15 +210,11 @@ impl Harness {
     /// than the node) instead of having it disabled: a pod without IRSA then falls back to the
     /// node role, as on EKS.
     pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let mut env = self.running().pod_env(namespace, name)?;
-        if let Some(imds) = &self.imds {
-            env.retain(|(k, _)| k != "AWS_EC2_METADATA_DISABLED");
-            env.push((
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_owned(),
-                imds.pod_endpoint().to_owned(),
-            ));
-        }
-        Ok(env)
+        let env = self.running().pod_env(namespace, name)?;
+        Ok(match &self.imds {
+            Some(imds) => crate::imds::with_pod_imds(env, imds),
+            None => env,
+        })
     }
 
     /// The environment of a pod of this service account that reaches its role through an AWS

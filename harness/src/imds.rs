@@ -366,6 +366,49 @@ impl ImdsServer {
     }
 }
 
+/// A pod's environment with instance metadata reachable as a pod reaches it (one hop further
+/// than the node) instead of disabled.
+pub fn with_pod_imds(mut env: Vec<(String, String)>, server: &ImdsServer) -> Vec<(String, String)> {
+    env.retain(|(k, _)| k != "AWS_EC2_METADATA_DISABLED");
+    env.push((
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_owned(),
+        server.pod_endpoint().to_owned(),
+    ));
+    env
+}
+
+/// For `irsa up`: serve the world file's `node_role:` (if any) and rewrite every service
+/// account's pod environment file to reach it, including accounts without the IRSA annotation,
+/// whose pods then fall back to the node role as on EKS.
+pub async fn serve_for_stack(
+    stack: &Stack,
+    world_file: &Path,
+) -> anyhow::Result<Option<ImdsServer>> {
+    let Some(node) = load_node_role(world_file, stack.world())? else {
+        return Ok(None);
+    };
+    let server = ImdsServer::start(stack, node).await?;
+    for sa in &stack.world().service_accounts {
+        let token_file = crate::stack::token_path(stack.state_dir(), &sa.namespace, &sa.name);
+        let env = with_pod_imds(
+            crate::stack::pod_env(stack.world(), sa, &token_file, stack.endpoint()),
+            &server,
+        );
+        let env_file = stack
+            .state_dir()
+            .join("env")
+            .join(&sa.namespace)
+            .join(format!("{}.env", sa.name));
+        if let Some(parent) = env_file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, text)
+            .with_context(|| format!("writing `{}`", env_file.display()))?;
+    }
+    Ok(Some(server))
+}
+
 impl Drop for ImdsServer {
     fn drop(&mut self) {
         for task in &self.tasks {

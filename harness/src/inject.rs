@@ -469,6 +469,39 @@ spec:
         assert_eq!(answer["response"]["allowed"], true);
         assert!(answer["response"].get("patch").is_none());
     }
+
+    #[tokio::test]
+    async fn admission_endpoint_answers_over_http() {
+        use tower::ServiceExt as _;
+        let mut accounts = ServiceAccounts::default();
+        accounts.add_manifest_objects(&parse_manifest(MANIFEST).expect("manifest"));
+        let app = admission_router(accounts, WebhookConfig::eks("eu-west-1"));
+        let review = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u-1",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "namespace": "curity",
+                "operation": "CREATE",
+                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"serviceAccountName": "dynamo-sa",
+                                    "containers": [{"name": "app", "image": "busybox"}]}}
+            }
+        });
+        let request = axum::http::Request::post("/mutate")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(review.to_string()))
+            .expect("request");
+        let response = app.oneshot(request).await.expect("response");
+        assert_eq!(response.status(), axum::http::StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let answer: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(answer["response"]["uid"], "u-1");
+        assert_eq!(answer["response"]["patchType"], "JSONPatch");
+    }
 }
 
 /// `irsa inject`'s arguments.

@@ -253,12 +253,21 @@ async fn up(
         dynamodb,
     })
     .await?;
+    let imds = irsa_harness::imds::serve_for_stack(&stack, &world).await?;
     println!("irsa: endpoint {}", stack.endpoint());
+    if let Some(imds) = &imds {
+        println!(
+            "irsa: instance metadata for role `{}`: node {} pods {}",
+            imds.node_role().role,
+            imds.node_endpoint(),
+            imds.pod_endpoint()
+        );
+    }
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
     }
     for sa in &stack.world().service_accounts {
-        if sa.role_arn().is_some() {
+        if sa.role_arn().is_some() || imds.is_some() {
             println!(
                 "irsa: pod env {}",
                 stack
@@ -272,6 +281,7 @@ async fn up(
     }
     println!("irsa: ready (Ctrl-C to stop)");
     wait_for_stop().await;
+    drop(imds);
     stack.shutdown().await;
     println!("irsa: stopped");
     Ok(ExitCode::SUCCESS)

@@ -143,3 +143,65 @@ print("put ok")
     assert!(lines[1].starts_with(NODE_ARN_PREFIX), "{stdout}");
     assert_eq!(lines[2], "put ok");
 }
+
+/// The same trap through the CLI with boto3: `irsa up` on a world with `node_role:`, then
+/// `irsa exec` as the unannotated service account.
+#[tokio::test]
+async fn boto3_pod_without_annotation_under_irsa_exec_runs_as_the_node_role() {
+    let tools = match irsa_harness::python::ensure_python_tools().await {
+        Ok(tools) => tools,
+        Err(e) => panic!("the pinned boto3 venv is required: {e}"),
+    };
+    let state = std::env::temp_dir().join(format!("irsa-imds-up-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let mut up = Command::new(env!("CARGO_BIN_EXE_irsa"))
+        .args(["up", "--world", WORLD, "--port", "0", "--state-dir"])
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("irsa up starts");
+    let stdout = up.stdout.take().expect("stdout");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let mut banner = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("ready") {
+            break;
+        }
+    }
+    assert!(
+        banner.contains("instance metadata for role `eks-node`"),
+        "{banner}"
+    );
+    let script = r#"
+import boto3
+print(boto3.Session().get_credentials().method)
+print(boto3.client("sts").get_caller_identity()["Arn"])
+"#;
+    let home = state.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let out = Command::new(env!("CARGO_BIN_EXE_irsa"))
+        .arg("exec")
+        .arg("--state-dir")
+        .arg(&state)
+        .args(["--service-account", "curity/no-irsa", "--"])
+        .arg(&tools.python)
+        .args(["-c", script])
+        .env("HOME", &home)
+        .output()
+        .await
+        .expect("irsa exec runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(got[0], "iam-role", "{text}");
+    assert!(got[1].starts_with(NODE_ARN_PREFIX), "{text}");
+    let _ = up.kill().await;
+    let _ = std::fs::remove_dir_all(&state);
+}
