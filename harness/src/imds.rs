@@ -41,8 +41,8 @@ use crate::stack::Stack;
 
 /// The instance id the node role's sessions are named after (`assumed-role/<role>/<instance>`).
 pub const DEFAULT_INSTANCE_ID: &str = "i-0123456789abcdef0";
-/// EKS managed node groups' launch template default. UNSOURCED (EKS user guide, from memory);
-/// plain EC2 instances default to 1.
+/// The harness's default, chosen to model current EKS managed nodes (UNSOURCED: EKS's generated
+/// launch template is not documented here). EC2's own API default is 1.
 pub const DEFAULT_HOP_LIMIT: u8 = 2;
 pub const MAX_TOKEN_TTL: i64 = 21_600;
 /// Lifetime of the node role's credentials. UNSOURCED.
@@ -94,6 +94,9 @@ pub fn parse_node_role(doc: &Value, world: &World) -> Result<Option<NodeRole>, S
             .filter(|n| (1..=64).contains(n))
             .ok_or("/node_role/hop_limit: expected an integer from 1 to 64")?,
     };
+    // Default `required`, as on AL2023 EKS nodes (UNSOURCED); EC2's API default is `optional`
+    // (documented: "By default, token usage is optional"), which lets any pod use IMDSv1
+    // whatever the hop limit.
     let tokens_required = match map.get("http_tokens").and_then(Value::as_str) {
         None | Some("required") => true,
         Some("optional") => false,
