@@ -43,6 +43,10 @@ enum Command {
         /// `<namespace>/<name>`.
         #[arg(long)]
         service_account: String,
+        /// Run through an AWS config profile of this name (written with `role_arn` and
+        /// `web_identity_token_file`) selected by `AWS_PROFILE`, instead of the webhook's variables.
+        #[arg(long)]
+        profile: Option<String>,
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
@@ -63,6 +67,19 @@ enum Command {
         #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
         state_dir: PathBuf,
     },
+    /// Print a manifest as the EKS pod-identity webhook would admit its pods (env, projected token volume, mount).
+    Inject(irsa_harness::inject::InjectArgs),
+    /// Serve the pod-identity webhook's AdmissionReview endpoint (plain HTTP on 127.0.0.1).
+    Webhook {
+        #[command(flatten)]
+        inject: irsa_harness::inject::InjectArgs,
+        #[arg(long, default_value_t = 8443)]
+        port: u16,
+    },
+    /// Perform the Curity Identity Server's DynamoDB access pattern with the default credential chain and print what was allowed (run it under `irsa exec`).
+    CuritySim(irsa_harness::curity_sim::CuritySimArgs),
+    /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
+    Doctor,
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -154,8 +171,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Exec {
             state_dir,
             service_account,
+            profile,
             command,
-        } => exec(&state_dir, &service_account, &command),
+        } => exec(&state_dir, &service_account, profile.as_deref(), &command),
         Command::Audit {
             state_dir,
             denied,
@@ -174,6 +192,24 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let records = irsa_harness::audit::read(&state_dir)?;
             print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CuritySim(args) => Ok(ExitCode::from(irsa_harness::curity_sim::main(&args).await)),
+        Command::Doctor => {
+            let checks = irsa_harness::doctor::evaluate(&irsa_harness::doctor::gather().await);
+            print!("{}", irsa_harness::doctor::render(&checks));
+            Ok(ExitCode::from(irsa_harness::doctor::exit_code(&checks)))
+        }
+        Command::Inject(args) => {
+            irsa_harness::inject::run_inject(
+                &args,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Webhook { inject, port } => {
+            irsa_harness::inject::serve_webhook(&inject, port).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -217,12 +253,21 @@ async fn up(
         dynamodb,
     })
     .await?;
+    let imds = irsa_harness::imds::serve_for_stack(&stack, &world).await?;
     println!("irsa: endpoint {}", stack.endpoint());
+    if let Some(imds) = &imds {
+        println!(
+            "irsa: instance metadata for role `{}`: node {} pods {}",
+            imds.node_role().role,
+            imds.node_endpoint(),
+            imds.pod_endpoint()
+        );
+    }
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
     }
     for sa in &stack.world().service_accounts {
-        if sa.role_arn().is_some() {
+        if sa.role_arn().is_some() || imds.is_some() {
             println!(
                 "irsa: pod env {}",
                 stack
@@ -236,6 +281,7 @@ async fn up(
     }
     println!("irsa: ready (Ctrl-C to stop)");
     wait_for_stop().await;
+    drop(imds);
     stack.shutdown().await;
     println!("irsa: stopped");
     Ok(ExitCode::SUCCESS)
@@ -279,6 +325,7 @@ const CLEARED: &[&str] = &[
 fn exec(
     state_dir: &std::path::Path,
     service_account: &str,
+    profile: Option<&str>,
     command: &[String],
 ) -> anyhow::Result<ExitCode> {
     let (namespace, name) = service_account
@@ -312,12 +359,19 @@ fn exec(
         "AWS_SHARED_CREDENTIALS_FILE",
         state_dir.join("aws-credentials-none"),
     );
+    let mut vars = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (k, v) = line
             .split_once('=')
             .ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
-        child.env(k, v);
+        vars.push((k.to_owned(), v.to_owned()));
     }
+    if let Some(profile) = profile {
+        let dir = state_dir.join("profiles").join(namespace).join(name);
+        vars = irsa_harness::profile::write_profile(&dir, profile, &vars)
+            .with_context(|| format!("writing the `{profile}` profile for `{service_account}`"))?;
+    }
+    child.envs(vars);
     let status = child
         .status()
         .with_context(|| format!("running `{program}`"))?;

@@ -110,6 +110,18 @@ pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
     })
 }
 
+/// The cached venv if it is complete, without installing anything (for `irsa doctor`).
+pub fn cached_python_tools() -> Result<Option<PythonTools>, PythonError> {
+    let python3 =
+        crate::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+    let name = entry_name(PINS, &interpreter_identity(&python3)?);
+    let dir = cache::cache_dir()?.join(name);
+    if dir.join(MARKER).is_file() {
+        return tools_in(&dir).map(Some);
+    }
+    Ok(None)
+}
+
 fn install(python3: &Path, dir: &Path) -> Result<(), PythonError> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(io("remove a half-built venv"))?;

@@ -148,6 +148,16 @@ impl Stack {
         &self.sessions
     }
 
+    /// The session store STS writes and the gateway reads, shared (for the metadata service).
+    pub fn session_store(&self) -> Arc<dyn SessionStore> {
+        self.sessions.clone() as Arc<dyn SessionStore>
+    }
+
+    /// The harness clock, shared.
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone() as Arc<dyn Clock>
+    }
+
     pub fn backend_endpoint(&self) -> Option<&str> {
         self.backend.as_ref().map(DynamoDbLocal::endpoint)
     }
@@ -331,34 +341,46 @@ pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The variables the pod-identity webhook injects, with the endpoints pointed at the harness.
-/// `AWS_ENDPOINT_URL` (all services) also points here, so an SDK call to any other service
-/// reaches the harness and fails loudly instead of going to real AWS.
+/// The variables the pod-identity webhook injects (computed by [`crate::pod_identity`], as EKS
+/// would for this world's region, with the token path mapped to the local token file), then the
+/// harness's own endpoint variables on top. `AWS_ENDPOINT_URL` (all services) also points here,
+/// so an SDK call to any other service reaches the harness and fails loudly instead of going to
+/// real AWS.
 pub fn pod_env(
     world: &World,
     sa: &ServiceAccount,
     token_file: &Path,
     endpoint: &str,
 ) -> Vec<(String, String)> {
-    let mut env = Vec::new();
-    if let Some(role) = sa.role_arn() {
-        env.push(("AWS_ROLE_ARN".to_owned(), role.to_owned()));
-        env.push((
-            "AWS_WEB_IDENTITY_TOKEN_FILE".to_owned(),
-            token_file.display().to_string(),
-        ));
-    }
-    env.push(("AWS_REGION".to_owned(), world.region.clone()));
-    env.push(("AWS_DEFAULT_REGION".to_owned(), world.region.clone()));
-    env.push((
-        "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
-        "regional".to_owned(),
-    ));
-    env.push(("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()));
-    env.push(("AWS_ENDPOINT_URL_STS".to_owned(), endpoint.to_owned()));
-    env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()));
-    env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
+    let config = crate::pod_identity::WebhookConfig::eks(&world.region);
+    let mut env = match crate::pod_identity::identity(&sa.annotations, &Default::default(), &config)
+    {
+        Some(identity) => {
+            crate::pod_identity::injected_env(&identity, &config, &token_file.display().to_string())
+        }
+        // The webhook leaves such a pod alone. Harness addition (not what EKS injects): the
+        // region, which a real pod's SDK would find through instance metadata.
+        None => vec![
+            (
+                "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
+                "regional".to_owned(),
+            ),
+            ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
+            ("AWS_REGION".to_owned(), world.region.clone()),
+        ],
+    };
+    env.extend(harness_env(endpoint));
     env
+}
+
+/// The harness's endpoint variables, set on top of what the webhook injects.
+pub fn harness_env(endpoint: &str) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_STS".to_owned(), endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()),
+        ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
+    ]
 }
 
 async fn create_tables(

@@ -323,6 +323,8 @@ impl Resolver {
                 "roles",
                 "tables",
                 "oidc_providers",
+                // Read by `crate::imds` beside the world.
+                "node_role",
             ],
         )?;
         let account = self

@@ -1,0 +1,621 @@
+//! `irsa inject` and the AdmissionReview endpoint: find the pods in Kubernetes manifests (Pods
+//! and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and
+//! CronJobs), look up their service accounts (world file or ServiceAccount objects in the same
+//! manifest), and apply [`crate::pod_identity::mutate`]. Translation only; the decisions live in
+//! `pod_identity`.
+//!
+//! The real webhook mutates Pods at admission; mutating a workload's pod template here shows
+//! what each of its pods will get.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use irsa_core::World;
+use k8s_openapi::api::core::v1::PodSpec;
+use serde_json::{Value, json};
+
+use crate::pod_identity::{self, WebhookConfig};
+
+/// Service-account annotations by `(namespace, name)`.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceAccounts {
+    by_name: BTreeMap<(String, String), BTreeMap<String, String>>,
+}
+
+impl ServiceAccounts {
+    pub fn from_world(world: &World) -> Self {
+        let mut accounts = Self::default();
+        for sa in &world.service_accounts {
+            accounts.by_name.insert(
+                (sa.namespace.clone(), sa.name.clone()),
+                sa.annotations.clone(),
+            );
+        }
+        accounts
+    }
+
+    /// Add (or replace with) the `ServiceAccount` objects among these documents.
+    pub fn add_manifest_objects(&mut self, documents: &[Value]) {
+        for doc in documents.iter().filter(|d| d["kind"] == "ServiceAccount") {
+            let Some(name) = doc["metadata"]["name"].as_str() else {
+                continue;
+            };
+            let namespace = doc["metadata"]["namespace"].as_str().unwrap_or("default");
+            let annotations = doc["metadata"]["annotations"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.by_name
+                .insert((namespace.to_owned(), name.to_owned()), annotations);
+        }
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.by_name.get(&(namespace.to_owned(), name.to_owned()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InjectError {
+    #[error("the manifest is not valid YAML: {0}")]
+    Yaml(String),
+    #[error("document {index} (`{kind}` `{name}`): its pod spec is not a valid PodSpec: {reason}")]
+    PodSpec {
+        index: usize,
+        kind: String,
+        name: String,
+        reason: String,
+    },
+    #[error("cannot write the manifest back as YAML: {0}")]
+    Render(String),
+}
+
+/// One pod (or pod template) found and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodNote {
+    pub document: usize,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub service_account: String,
+    /// `None` when the webhook would leave it alone, with the reason in `reason`.
+    pub role_arn: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The pod spec inside a document of this kind, as a JSON pointer.
+pub fn pod_spec_pointer(kind: &str) -> Option<(&'static str, &'static str)> {
+    // (pod spec, pod metadata)
+    match kind {
+        "Pod" => Some(("/spec", "/metadata")),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some(("/spec/template/spec", "/spec/template/metadata")),
+        "CronJob" => Some((
+            "/spec/jobTemplate/spec/template/spec",
+            "/spec/jobTemplate/spec/template/metadata",
+        )),
+        _ => None,
+    }
+}
+
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Mutate every pod and pod template in these documents in place.
+pub fn inject_documents(
+    documents: &mut [Value],
+    accounts: &ServiceAccounts,
+    config: &WebhookConfig,
+) -> Result<Vec<PodNote>, InjectError> {
+    let mut notes = Vec::new();
+    for (index, doc) in documents.iter_mut().enumerate() {
+        let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
+        let Some((spec_ptr, meta_ptr)) = pod_spec_pointer(&kind) else {
+            continue;
+        };
+        let name = doc["metadata"]["name"]
+            .as_str()
+            .unwrap_or("<unnamed>")
+            .to_owned();
+        let namespace = doc["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_owned();
+        let pod_annotations = string_map(doc.pointer(&format!("{meta_ptr}/annotations")));
+        let Some(spec_value) = doc.pointer_mut(spec_ptr) else {
+            continue;
+        };
+        let mut spec: PodSpec =
+            serde_json::from_value(spec_value.clone()).map_err(|e| InjectError::PodSpec {
+                index,
+                kind: kind.clone(),
+                name: name.clone(),
+                reason: e.to_string(),
+            })?;
+        let service_account = spec
+            .service_account_name
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
+        let mut note = PodNote {
+            document: index,
+            kind: kind.clone(),
+            name,
+            namespace: namespace.clone(),
+            service_account: service_account.clone(),
+            role_arn: None,
+            reason: None,
+        };
+        match accounts.get(&namespace, &service_account) {
+            None => {
+                note.reason = Some(format!(
+                    "service account `{namespace}/{service_account}` is not in the world file or the manifest; left unchanged"
+                ));
+            }
+            Some(sa) => match pod_identity::identity(sa, &pod_annotations, config) {
+                None => {
+                    note.reason = Some(format!(
+                        "service account `{namespace}/{service_account}` has no `{}` annotation; the webhook leaves the pod alone",
+                        pod_identity::ROLE_ARN_ANNOTATION
+                    ));
+                }
+                Some(identity) => {
+                    pod_identity::mutate(&mut spec, &pod_annotations, &identity, config);
+                    *spec_value = merge_spec(spec_value, &spec)?;
+                    note.role_arn = Some(identity.role_arn);
+                }
+            },
+        }
+        notes.push(note);
+    }
+    Ok(notes)
+}
+
+/// The typed spec written back over the original, keeping any field the typed model does not
+/// know (so a newer manifest's fields survive).
+fn merge_spec(original: &Value, spec: &PodSpec) -> Result<Value, InjectError> {
+    let typed = serde_json::to_value(spec).map_err(|e| InjectError::Render(e.to_string()))?;
+    let mut merged = original.clone();
+    if let (Some(out), Some(new)) = (merged.as_object_mut(), typed.as_object()) {
+        for key in ["containers", "initContainers", "volumes"] {
+            if let Some(v) = new.get(key) {
+                out.insert(key.to_owned(), v.clone());
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Parse a multi-document YAML manifest (empty documents dropped).
+pub fn parse_manifest(text: &str) -> Result<Vec<Value>, InjectError> {
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| InjectError::Yaml(e.to_string()))?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Render documents as multi-document YAML.
+pub fn render_manifest(documents: &[Value]) -> Result<String, InjectError> {
+    let mut out = String::new();
+    for (i, doc) in documents.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let text = serde_saphyr::to_string(doc).map_err(|e| InjectError::Render(e.to_string()))?;
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// `irsa inject`: the manifest as the webhook would admit its pods.
+pub fn inject_manifest(
+    text: &str,
+    world: Option<&World>,
+    config: &WebhookConfig,
+) -> Result<(String, Vec<PodNote>), InjectError> {
+    let mut documents = parse_manifest(text)?;
+    let mut accounts = world.map(ServiceAccounts::from_world).unwrap_or_default();
+    accounts.add_manifest_objects(&documents);
+    let notes = inject_documents(&mut documents, &accounts, config)?;
+    Ok((render_manifest(&documents)?, notes))
+}
+
+/// Answer an `admission.k8s.io/v1` AdmissionReview for a Pod CREATE with the webhook's
+/// JSONPatch (base64). Anything that is not a Pod, or a pod whose service account has no role,
+/// is allowed unpatched; a review that cannot be read is answered with `allowed: true` and no
+/// patch as well (the webhook registers with `failurePolicy: Ignore`), with the reason in
+/// `status.message`.
+pub fn admission_review(
+    review: &Value,
+    accounts: &ServiceAccounts,
+    config: &WebhookConfig,
+) -> Value {
+    let request = &review["request"];
+    let uid = request["uid"].clone();
+    let answer = |extra: Value| -> Value {
+        let mut response = json!({"uid": uid, "allowed": true});
+        if let (Some(r), Some(e)) = (response.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                r.insert(k.clone(), v.clone());
+            }
+        }
+        json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "response": response,
+        })
+    };
+    if request["kind"]["kind"] != "Pod" {
+        return answer(json!({}));
+    }
+    let pod = &request["object"];
+    let namespace = request["namespace"]
+        .as_str()
+        .or_else(|| pod["metadata"]["namespace"].as_str())
+        .unwrap_or("default");
+    let pod_annotations = string_map(pod.pointer("/metadata/annotations"));
+    let mut spec: PodSpec = match serde_json::from_value(pod["spec"].clone()) {
+        Ok(spec) => spec,
+        Err(e) => {
+            return answer(json!({"status": {"message": format!("pod spec unreadable: {e}")}}));
+        }
+    };
+    let sa_name = spec
+        .service_account_name
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
+    let Some(identity) = accounts
+        .get(namespace, &sa_name)
+        .and_then(|sa| pod_identity::identity(sa, &pod_annotations, config))
+    else {
+        return answer(json!({}));
+    };
+    let had_volumes = spec.volumes.as_ref().is_some_and(|v| !v.is_empty());
+    let had_init = spec.init_containers.is_some();
+    let mutation = pod_identity::mutate(&mut spec, &pod_annotations, &identity, config);
+    let mut patch = Vec::new();
+    if mutation.volume_added {
+        let volume =
+            serde_json::to_value(pod_identity::token_volume(&identity)).unwrap_or(Value::Null);
+        if had_volumes {
+            patch.push(json!({"op": "add", "path": "/spec/volumes/0", "value": volume}));
+        } else {
+            patch.push(json!({"op": "add", "path": "/spec/volumes", "value": [volume]}));
+        }
+    }
+    let typed = serde_json::to_value(&spec).unwrap_or(Value::Null);
+    patch.push(json!({"op": "add", "path": "/spec/containers", "value": typed["containers"]}));
+    if had_init {
+        patch.push(
+            json!({"op": "add", "path": "/spec/initContainers", "value": typed["initContainers"]}),
+        );
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(Value::Array(patch).to_string());
+    answer(json!({"patchType": "JSONPatch", "patch": encoded}))
+}
+
+/// The webhook's HTTP face: `POST` any path with an AdmissionReview, JSON in and out.
+/// (The API server only calls webhooks over HTTPS; put TLS in front to use it in a cluster.)
+pub fn admission_router(accounts: ServiceAccounts, config: WebhookConfig) -> axum::Router {
+    use axum::Json;
+    use axum::routing::post;
+    let state = std::sync::Arc::new((accounts, config));
+    axum::Router::new().fallback(post(move |Json(review): Json<Value>| {
+        let state = std::sync::Arc::clone(&state);
+        async move { Json(admission_review(&review, &state.0, &state.1)) }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: dynamo-sa
+  namespace: curity
+  annotations:
+    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/curity-dynamodb
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: curity
+  namespace: curity
+spec:
+  template:
+    metadata:
+      annotations:
+        eks.amazonaws.com/token-expiration: "3600"
+    spec:
+      serviceAccountName: dynamo-sa
+      containers:
+        - name: idsvr
+          image: curity/idsvr
+          ports: [{containerPort: 8443}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: plain
+  namespace: curity
+spec:
+  containers:
+    - name: app
+      image: busybox
+"#;
+
+    #[test]
+    fn injects_deployment_templates_from_manifest_service_accounts() {
+        let config = WebhookConfig::eks("eu-west-1");
+        let (out, notes) = inject_manifest(MANIFEST, None, &config).expect("inject");
+        let docs = parse_manifest(&out).expect("output parses");
+        assert_eq!(docs.len(), 3);
+        let spec = &docs[1]["spec"]["template"]["spec"];
+        let env: Vec<(&str, &str)> = spec["containers"][0]["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap_or_default(),
+                    e["value"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            env,
+            [
+                ("AWS_STS_REGIONAL_ENDPOINTS", "regional"),
+                ("AWS_DEFAULT_REGION", "eu-west-1"),
+                ("AWS_REGION", "eu-west-1"),
+                (
+                    "AWS_ROLE_ARN",
+                    "arn:aws:iam::111122223333:role/curity-dynamodb"
+                ),
+                (
+                    "AWS_WEB_IDENTITY_TOKEN_FILE",
+                    "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+                ),
+            ]
+        );
+        assert_eq!(
+            spec["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+            3600
+        );
+        // Fields the mutation does not own are kept.
+        assert_eq!(spec["containers"][0]["ports"][0]["containerPort"], 8443);
+        // The pod on the `default` service account is untouched, with the reason noted.
+        assert_eq!(
+            docs[2],
+            parse_manifest(MANIFEST).expect("input")[2],
+            "pod without an annotated service account changed"
+        );
+        assert!(notes[1].role_arn.is_none());
+        assert!(
+            notes[1]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("curity/default"))
+        );
+    }
+
+    #[test]
+    fn admission_review_answers_with_the_webhooks_patch_shape() {
+        let config = WebhookConfig::upstream_defaults();
+        let mut accounts = ServiceAccounts::default();
+        accounts.add_manifest_objects(&parse_manifest(MANIFEST).expect("manifest"));
+        let review = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "namespace": "curity",
+                "operation": "CREATE",
+                "object": {
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "p"},
+                    "spec": {"serviceAccountName": "dynamo-sa",
+                             "containers": [{"name": "app", "image": "amazonlinux"}]}
+                }
+            }
+        });
+        let answer = admission_review(&review, &accounts, &config);
+        assert_eq!(answer["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(answer["kind"], "AdmissionReview");
+        let response = &answer["response"];
+        assert_eq!(response["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(response["allowed"], true);
+        assert_eq!(response["patchType"], "JSONPatch");
+        let patch: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(response["patch"].as_str().expect("patch"))
+                .expect("base64"),
+        )
+        .expect("json patch");
+        // rawPodWithoutVolumes's expected patch.
+        assert_eq!(
+            patch,
+            json!([
+                {"op":"add","path":"/spec/volumes","value":[{"name":"aws-iam-token","projected":{"sources":[{"serviceAccountToken":{"audience":"sts.amazonaws.com","expirationSeconds":86400,"path":"token"}}]}}]},
+                {"op":"add","path":"/spec/containers","value":[{"env":[{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::111122223333:role/curity-dynamodb"},{"name":"AWS_WEB_IDENTITY_TOKEN_FILE","value":"/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}],"image":"amazonlinux","name":"app","volumeMounts":[{"mountPath":"/var/run/secrets/eks.amazonaws.com/serviceaccount","name":"aws-iam-token","readOnly":true}]}]}
+            ])
+        );
+
+        // A pod of an unannotated service account: allowed, no patch.
+        let mut other = review.clone();
+        other["request"]["object"]["spec"]["serviceAccountName"] = json!("default");
+        let answer = admission_review(&other, &accounts, &config);
+        assert_eq!(answer["response"]["allowed"], true);
+        assert!(answer["response"].get("patch").is_none());
+    }
+
+    #[tokio::test]
+    async fn admission_endpoint_answers_over_http() {
+        use tower::ServiceExt as _;
+        let mut accounts = ServiceAccounts::default();
+        accounts.add_manifest_objects(&parse_manifest(MANIFEST).expect("manifest"));
+        let app = admission_router(accounts, WebhookConfig::eks("eu-west-1"));
+        let review = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u-1",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "namespace": "curity",
+                "operation": "CREATE",
+                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"serviceAccountName": "dynamo-sa",
+                                    "containers": [{"name": "app", "image": "busybox"}]}}
+            }
+        });
+        let request = axum::http::Request::post("/mutate")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(review.to_string()))
+            .expect("request");
+        let response = app.oneshot(request).await.expect("response");
+        assert_eq!(response.status(), axum::http::StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let answer: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(answer["response"]["uid"], "u-1");
+        assert_eq!(answer["response"]["patchType"], "JSONPatch");
+    }
+}
+
+/// `irsa inject`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct InjectArgs {
+    /// The manifest (multi-document YAML; `-` reads stdin).
+    #[arg(short = 'f', long = "filename")]
+    pub manifest: std::path::PathBuf,
+    /// Take service accounts (and the region) from this world file; ServiceAccount objects in
+    /// the manifest are used too, and win.
+    #[arg(long, env = "IRSA_WORLD")]
+    pub world: Option<std::path::PathBuf>,
+    /// The cluster's region (`--aws-default-region` of the webhook); default: the world's.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Use the open-source webhook's flag defaults (no region, no regional STS variable)
+    /// instead of what EKS's managed webhook injects.
+    #[arg(long)]
+    pub upstream_defaults: bool,
+}
+
+impl InjectArgs {
+    fn load(&self) -> anyhow::Result<(Option<World>, WebhookConfig)> {
+        use anyhow::anyhow;
+        let world = match &self.world {
+            Some(path) => Some(
+                crate::world_file::load(path)
+                    .map_err(|e| anyhow!("{e}"))?
+                    .world,
+            ),
+            None => None,
+        };
+        let region = self
+            .region
+            .clone()
+            .or_else(|| world.as_ref().map(|w| w.region.clone()));
+        let config = if self.upstream_defaults {
+            WebhookConfig {
+                region,
+                ..WebhookConfig::upstream_defaults()
+            }
+        } else {
+            match region {
+                Some(region) => WebhookConfig::eks(&region),
+                None => {
+                    return Err(anyhow!(
+                        "no region: EKS injects the cluster's region; pass `--region REGION` or `--world FILE`, or `--upstream-defaults` for the open-source webhook's defaults"
+                    ));
+                }
+            }
+        };
+        Ok((world, config))
+    }
+}
+
+/// `irsa inject`: print the mutated manifest on `out`, one note per pod on `notes`.
+pub fn run_inject(
+    args: &InjectArgs,
+    out: &mut dyn std::io::Write,
+    notes: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let text = if args.manifest.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the manifest from stdin")?
+    } else {
+        std::fs::read_to_string(&args.manifest).with_context(|| {
+            format!(
+                "cannot read the manifest `{}` (check the path given to -f)",
+                args.manifest.display()
+            )
+        })?
+    };
+    let (world, config) = args.load()?;
+    let (rendered, pods) = inject_manifest(&text, world.as_ref(), &config)
+        .with_context(|| format!("in `{}`", args.manifest.display()))?;
+    out.write_all(rendered.as_bytes())?;
+    for pod in pods {
+        match (&pod.role_arn, &pod.reason) {
+            (Some(role), _) => writeln!(
+                notes,
+                "irsa: {} {}/{}: injected role {role} (service account {})",
+                pod.kind, pod.namespace, pod.name, pod.service_account
+            )?,
+            (None, Some(reason)) => writeln!(
+                notes,
+                "irsa: {} {}/{}: {reason}",
+                pod.kind, pod.namespace, pod.name
+            )?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `irsa webhook`: serve the AdmissionReview endpoint until Ctrl-C.
+pub async fn serve_webhook(args: &InjectArgs, port: u16) -> anyhow::Result<()> {
+    let (world, config) = args.load()?;
+    let mut accounts = world
+        .as_ref()
+        .map(ServiceAccounts::from_world)
+        .unwrap_or_default();
+    if args.manifest.as_os_str() != "-" && args.manifest.exists() {
+        let text = std::fs::read_to_string(&args.manifest)?;
+        accounts.add_manifest_objects(&parse_manifest(&text)?);
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!(
+        "irsa: pod-identity webhook on http://{} (POST an AdmissionReview)",
+        listener.local_addr()?
+    );
+    axum::serve(listener, admission_router(accounts, config))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
