@@ -11,7 +11,7 @@ use iam_policy::{Decision, Evaluation, PolicySet, Principal, Request as PolicyRe
 use irsa_core::audit::AuditSink;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
-use irsa_core::{SessionStore, World};
+use irsa_core::{SessionStore, World, WorldStore};
 
 use crate::classify::{Authorization, Target, classify};
 use crate::error::{DdbError, DdbErrorResponse, new_request_id};
@@ -25,7 +25,8 @@ pub const MAX_SKEW_MINUTES: i64 = 5;
 
 #[derive(Clone)]
 pub struct GatewayState {
-    pub world: Arc<World>,
+    /// The current world; each call reads one snapshot, so IAM changes apply to later calls.
+    pub world: Arc<WorldStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
     pub upstream: Upstream,
@@ -59,9 +60,11 @@ pub async fn handle(
 ) -> Response {
     let request_id = new_request_id();
     let now = state.clock.now();
+    let world = state.world.snapshot();
     let mut outcome = Outcome::default();
     let response = run(
         state,
+        &world,
         parts,
         body.clone(),
         peer,
@@ -77,7 +80,7 @@ pub async fn handle(
             peer,
             request_id: &request_id,
             now,
-            world: &state.world,
+            world: &world,
             outcome: &outcome,
             status: response.status().as_u16(),
         }));
@@ -109,6 +112,7 @@ impl Outcome {
 )]
 async fn run(
     state: &GatewayState,
+    world: &World,
     parts: &http::request::Parts,
     body: Bytes,
     peer: Option<SocketAddr>,
@@ -142,6 +146,7 @@ async fn run(
         }
     };
     let (session, region) = session;
+    let session = with_current_role(&session, world);
     outcome.session = Some(Arc::clone(&session));
     outcome.region = Some(region.clone());
     let classified = match classify(
@@ -288,6 +293,24 @@ async fn run(
             DdbErrorResponse { error, request_id }.into_response()
         }
     }
+}
+
+/// The session with its role as the world has it now: AWS evaluates a role's current policies
+/// at request time, so policies attached or detached after `AssumeRoleWithWebIdentity` count.
+/// Decision: once the role is deleted, its sessions keep no identity policy, so every call is
+/// implicitly denied (AWS documents that deleting a role removes its permissions from the
+/// sessions using it, not the exact error; UNSOURCED beyond that).
+pub fn with_current_role(session: &Arc<Session>, world: &World) -> Arc<Session> {
+    let mut current = Session::clone(session);
+    match irsa_core::caller::current_role(world, session) {
+        Some(role) => current.role = role.clone(),
+        None => {
+            current.role.policies.clear();
+            current.role.managed_policy_arns.clear();
+            current.role.permissions_boundary = None;
+        }
+    }
+    Arc::new(current)
 }
 
 /// The table a table-level request names (`TableName`, a name or an ARN).

@@ -9,12 +9,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use irsa_core::SessionStore;
-use irsa_core::World;
 use irsa_core::audit::{AuditSink, assumed_role_identity, redact_message, render_event_time};
+use irsa_core::caller::Caller;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
 use irsa_core::token::JwksSource;
 use irsa_core::trust::{WebIdentityRequest, assume_role_with_web_identity};
+use irsa_core::world::User;
+use irsa_core::{World, WorldStore};
 
 use crate::error::{StsError, StsErrorResponse};
 use crate::xml::XmlWriter;
@@ -24,7 +26,8 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 #[derive(Clone)]
 pub struct StsState {
-    pub world: Arc<World>,
+    /// The current world; each request reads one snapshot.
+    pub world: Arc<WorldStore>,
     pub keys: Arc<dyn JwksSource>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
@@ -66,14 +69,23 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             .map(|(_, v)| v.as_str())
     };
     let now = state.clock.now();
+    let world = state.world.snapshot();
     let mut session = None;
+    let mut user = None;
     let result = match get("Action") {
         Some("AssumeRoleWithWebIdentity") => {
-            assume_role_with_web_identity_op(state, &get, now, &request_id, &mut session)
+            assume_role_with_web_identity_op(state, &world, &get, now, &request_id, &mut session)
         }
-        Some("GetCallerIdentity") => {
-            get_caller_identity_op(state, parts, &body, now, &request_id, &mut session)
-        }
+        Some("GetCallerIdentity") => get_caller_identity_op(
+            state,
+            &world,
+            parts,
+            &body,
+            now,
+            &request_id,
+            &mut session,
+            &mut user,
+        ),
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
         }),
@@ -84,9 +96,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     };
     if let Some(sink) = &state.audit {
         sink.record(audit_record(
-            state,
+            &world,
             &get,
             session.as_deref(),
+            user.as_ref(),
             result.as_ref().err(),
             now,
             &request_id,
@@ -111,9 +124,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
 /// The CloudTrail-shaped record of one STS call. Never the web-identity token, the secret key or
 /// the session token: only the parameters and response elements CloudTrail itself keeps.
 fn audit_record<'a>(
-    state: &StsState,
+    world: &World,
     get: &dyn Fn(&str) -> Option<&'a str>,
     session: Option<&Session>,
+    user: Option<&User>,
     error: Option<&StsError>,
     now: i64,
     request_id: &str,
@@ -161,10 +175,11 @@ fn audit_record<'a>(
             (identity, serde_json::Value::Object(params), response)
         }
         _ => (
-            session.map_or_else(
-                || serde_json::json!({"type": "Unknown"}),
-                assumed_role_identity,
-            ),
+            match (session, user) {
+                (Some(s), _) => assumed_role_identity(s),
+                (None, Some(u)) => crate::signed::iam_user_identity(u, world),
+                (None, None) => serde_json::json!({"type": "Unknown"}),
+            },
             serde_json::Value::Null,
             serde_json::Value::Null,
         ),
@@ -175,7 +190,7 @@ fn audit_record<'a>(
         "eventTime": render_event_time(now),
         "eventSource": "sts.amazonaws.com",
         "eventName": action,
-        "awsRegion": state.world.region,
+        "awsRegion": world.region,
         "sourceIPAddress": serde_json::Value::Null,
         "requestParameters": request_parameters,
         "responseElements": response_elements,
@@ -184,7 +199,7 @@ fn audit_record<'a>(
         "readOnly": action == "GetCallerIdentity",
         "eventType": "AwsApiCall",
         "managementEvent": true,
-        "recipientAccountId": state.world.account,
+        "recipientAccountId": world.account,
         "eventCategory": "Management",
         "explanation": [],
     });
@@ -218,6 +233,7 @@ fn validation(errors: Vec<String>) -> StsError {
 
 fn assume_role_with_web_identity_op<'a>(
     state: &StsState,
+    world: &World,
     get: &dyn Fn(&str) -> Option<&'a str>,
     now: i64,
     request_id: &str,
@@ -313,15 +329,14 @@ fn assume_role_with_web_identity_op<'a>(
         web_identity_token: token,
         duration_seconds,
     };
-    let grant =
-        match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now) {
-            Ok(grant) => grant,
-            Err(cause) => {
-                // The one info line for this request is written by `handle`; this adds why.
-                tracing::debug!(resource = role_arn, reason = %cause, "assume role refused");
-                return Err(StsError::from(&cause));
-            }
-        };
+    let grant = match assume_role_with_web_identity(world, state.keys.as_ref(), &request, now) {
+        Ok(grant) => grant,
+        Err(cause) => {
+            // The one info line for this request is written by `handle`; this adds why.
+            tracing::debug!(resource = role_arn, reason = %cause, "assume role refused");
+            return Err(StsError::from(&cause));
+        }
+    };
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
     let session = Session::from_grant(grant, now, &mut fill);
     let session = state.sessions.insert(session);
@@ -382,18 +397,25 @@ pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str)
 
 fn get_caller_identity_op(
     state: &StsState,
+    world: &World,
     parts: &http::request::Parts,
     body: &[u8],
     now: i64,
     request_id: &str,
     out: &mut Option<Arc<Session>>,
+    out_user: &mut Option<User>,
 ) -> Result<String, StsError> {
-    let session = authenticate(state, parts, body, now)?;
-    *out = Some(Arc::clone(&session));
+    let signed =
+        crate::signed::authenticate(world, state.sessions.as_ref(), parts, body, now, "sts")?;
+    let caller = signed.caller;
+    match &caller {
+        Caller::Session(session) => *out = Some(Arc::clone(session)),
+        Caller::User(user) => *out_user = Some(user.clone()),
+    }
     tracing::info!(
         service = "sts",
         action = "sts:GetCallerIdentity",
-        principal = session.assumed_role_arn,
+        principal = caller.arn(),
         decision = "allow",
         request_id,
         "caller identity"
@@ -401,66 +423,13 @@ fn get_caller_identity_op(
     let mut w = XmlWriter::new();
     w.open_root("GetCallerIdentityResponse")
         .open("GetCallerIdentityResult")
-        .leaf("Arn", &session.assumed_role_arn)
-        .leaf("UserId", &session.assumed_role_id)
-        .leaf("Account", session.role.arn.account())
+        .leaf("Arn", caller.arn())
+        .leaf("UserId", caller.user_id())
+        .leaf("Account", caller.account())
         .close("GetCallerIdentityResult")
         .open("ResponseMetadata")
         .leaf("RequestId", request_id)
         .close("ResponseMetadata")
         .close("GetCallerIdentityResponse");
     Ok(w.finish())
-}
-
-/// SigV4 for signed STS calls, in the order of wire-contracts §4.2, with STS's codes.
-fn authenticate(
-    state: &StsState,
-    parts: &http::request::Parts,
-    body: &[u8],
-    now: i64,
-) -> Result<Arc<Session>, StsError> {
-    use sigv4_verify::SigErrorKind;
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let request = sigv4_verify::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body,
-    };
-    let policy = sigv4_verify::Policy {
-        service: "sts".to_owned(),
-        max_skew: time::Duration::minutes(15),
-    };
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let map = |e: sigv4_verify::SigError| match e.kind() {
-        SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
-        SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
-            message: e.to_string(),
-        },
-        SigErrorKind::InvalidSignature => StsError::SignatureDoesNotMatch {
-            message: e.to_string(),
-        },
-    };
-    let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
-    let session = state
-        .sessions
-        .get(&parsed.access_key_id)
-        .ok_or(StsError::InvalidClientTokenId)?;
-    let secret =
-        sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
-    sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-    match parsed.security_token.as_deref() {
-        Some(token) if session.credentials.session_token.matches(token) => {}
-        _ => return Err(StsError::InvalidClientTokenId),
-    }
-    if session.is_expired(now) {
-        return Err(StsError::ExpiredSessionToken);
-    }
-    Ok(session)
 }

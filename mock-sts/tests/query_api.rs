@@ -39,6 +39,7 @@ fn fixture() -> Fixture {
         policies: vec![],
         permissions_boundary: None,
         max_session_duration: 3600,
+        record: Default::default(),
         managed_policy_arns: Default::default(),
     };
     let world = World {
@@ -53,6 +54,8 @@ fn fixture() -> Fixture {
         roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
         service_accounts: vec![],
         tables: vec![],
+        users: Default::default(),
+        managed_policies: Default::default(),
     };
     let issuers = Arc::new(Issuers::new([Issuer::new(
         "c",
@@ -62,7 +65,7 @@ fn fixture() -> Fixture {
     let sessions = Arc::new(MemorySessionStore::new());
     Fixture {
         state: StsState {
-            world: Arc::new(world),
+            world: Arc::new(irsa_core::WorldStore::new(world)),
             keys: issuers.clone(),
             sessions: sessions.clone(),
             clock: Arc::new(FixedClock(NOW)),
