@@ -76,16 +76,17 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
         Some("AssumeRoleWithWebIdentity") => {
             assume_role_with_web_identity_op(state, &world, &get, now, &request_id, &mut session)
         }
-        Some("GetCallerIdentity") => get_caller_identity_op(
-            state,
-            &world,
-            parts,
-            &body,
-            now,
-            &request_id,
-            &mut session,
-            &mut user,
-        ),
+        Some("GetCallerIdentity") => {
+            get_caller_identity_op(state, &world, parts, &body, now, &request_id).map(
+                |(xml, caller)| {
+                    match caller {
+                        Caller::Session(s) => session = Some(s),
+                        Caller::User(u) => user = Some(u),
+                    }
+                    xml
+                },
+            )
+        }
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
         }),
@@ -402,16 +403,10 @@ fn get_caller_identity_op(
     body: &[u8],
     now: i64,
     request_id: &str,
-    out: &mut Option<Arc<Session>>,
-    out_user: &mut Option<User>,
-) -> Result<String, StsError> {
+) -> Result<(String, Caller), StsError> {
     let signed =
         crate::signed::authenticate(world, state.sessions.as_ref(), parts, body, now, "sts")?;
     let caller = signed.caller;
-    match &caller {
-        Caller::Session(session) => *out = Some(Arc::clone(session)),
-        Caller::User(user) => *out_user = Some(user.clone()),
-    }
     tracing::info!(
         service = "sts",
         action = "sts:GetCallerIdentity",
@@ -431,5 +426,5 @@ fn get_caller_identity_op(
         .leaf("RequestId", request_id)
         .close("ResponseMetadata")
         .close("GetCallerIdentityResponse");
-    Ok(w.finish())
+    Ok((w.finish(), caller))
 }

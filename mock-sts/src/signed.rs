@@ -5,7 +5,6 @@
 use irsa_core::SessionStore;
 use irsa_core::World;
 use irsa_core::caller::Caller;
-use irsa_core::world::User;
 
 use crate::error::StsError;
 
@@ -95,12 +94,4 @@ pub fn authenticate(
 }
 
 /// CloudTrail's `userIdentity` for an IAM user (type `IAMUser`).
-pub fn iam_user_identity(user: &User, world: &World) -> serde_json::Value {
-    serde_json::json!({
-        "type": "IAMUser",
-        "principalId": user.id,
-        "arn": user.arn,
-        "accountId": world.account,
-        "userName": user.name,
-    })
-}
+pub use irsa_core::audit::iam_user_identity;
