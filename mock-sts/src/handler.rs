@@ -74,7 +74,8 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     let mut user = None;
     let result = match get("Action") {
         Some("AssumeRoleWithWebIdentity") => {
-            assume_role_with_web_identity_op(state, &world, &get, now, &request_id, &mut session)
+            let query = crate::query::Query::parse(&body);
+            assume_role_with_web_identity_op(state, &world, &query, now, &request_id, &mut session)
         }
         Some("GetCallerIdentity") => {
             get_caller_identity_op(state, &world, parts, &body, now, &request_id).map(
@@ -232,14 +233,15 @@ fn validation(errors: Vec<String>) -> StsError {
     }
 }
 
-fn assume_role_with_web_identity_op<'a>(
+fn assume_role_with_web_identity_op(
     state: &StsState,
     world: &World,
-    get: &dyn Fn(&str) -> Option<&'a str>,
+    query: &crate::query::Query,
     now: i64,
     request_id: &str,
     out: &mut Option<Arc<Session>>,
 ) -> Result<String, StsError> {
+    let get = |name: &str| query.get(name);
     let mut errors = Vec::new();
     let role_arn = get("RoleArn");
     let session_name = get("RoleSessionName");
@@ -318,9 +320,16 @@ fn assume_role_with_web_identity_op<'a>(
             }
         },
     };
+    let inline_policy = get("Policy");
+    let policy_arns = query.struct_list("PolicyArns", "arn");
+    errors.extend(crate::session_policy::validate(
+        inline_policy,
+        policy_arns.as_deref(),
+    ));
     if !errors.is_empty() {
         return Err(validation(errors));
     }
+    let policy_arns = policy_arns.unwrap_or_default();
     let (Some(role_arn), Some(session_name), Some(token)) = (role_arn, session_name, token) else {
         return Err(validation(vec!["missing required parameter".into()]));
     };
@@ -338,8 +347,12 @@ fn assume_role_with_web_identity_op<'a>(
             return Err(StsError::from(&cause));
         }
     };
+    let session_policies = crate::session_policy::resolve(world, inline_policy, &policy_arns)?;
+    let packed = (inline_policy.is_some() || !policy_arns.is_empty())
+        .then(|| crate::session_policy::packed_policy_size(inline_policy, &policy_arns));
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
-    let session = Session::from_grant(grant, now, &mut fill);
+    let mut session = Session::from_grant(grant, now, &mut fill);
+    session.session_policies = session_policies;
     let session = state.sessions.insert(session);
     *out = Some(Arc::clone(&session));
     tracing::info!(
@@ -354,11 +367,22 @@ fn assume_role_with_web_identity_op<'a>(
         access_key_id = session.access_key_id(),
         "assumed role"
     );
-    Ok(render_assume_role_with_web_identity(&session, request_id))
+    Ok(render_assume_role_with_web_identity_with(
+        &session, packed, request_id,
+    ))
 }
 
 /// The success body; `request_id` is the one also sent in `x-amzn-RequestId`.
 pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str) -> String {
+    render_assume_role_with_web_identity_with(session, None, request_id)
+}
+
+/// The success body with `PackedPolicySize` when session policies were passed.
+pub fn render_assume_role_with_web_identity_with(
+    session: &Session,
+    packed_policy_size: Option<u32>,
+    request_id: &str,
+) -> String {
     let mut w = XmlWriter::new();
     w.open_root("AssumeRoleWithWebIdentityResponse")
         .open("AssumeRoleWithWebIdentityResult");
@@ -369,6 +393,9 @@ pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str)
         .leaf("AssumedRoleId", &session.assumed_role_id)
         .leaf("Arn", &session.assumed_role_arn)
         .close("AssumedRoleUser");
+    if let Some(size) = packed_policy_size {
+        w.leaf("PackedPolicySize", &size.to_string());
+    }
     if let Some(wi) = &session.web_identity {
         // EKS shows the provider ARN here (wire-contracts §1.3), not the `iss` the API docs name.
         w.leaf("Provider", &wi.provider_arn);

@@ -6,6 +6,7 @@ pub mod handler;
 pub mod iam;
 pub mod iam_handler;
 pub mod query;
+pub mod session_policy;
 pub mod signed;
 pub mod xml;
 
