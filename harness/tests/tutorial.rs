@@ -477,3 +477,77 @@ fn the_iam_api_enforces_the_signing_users_policies() {
         String::from_utf8_lossy(&forged.stderr)
     );
 }
+
+/// wire-contracts §6 trap 8: the AWS CLI v1 caches web-identity credentials under
+/// `~/.aws/cli/cache`, so a later STS refusal stays hidden for that HOME; a fresh HOME sees it.
+#[test]
+fn the_aws_cli_disk_cache_hides_a_later_sts_refusal_unless_home_is_fresh() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tools = runtime
+        .block_on(irsa_harness::python::ensure_python_tools())
+        .expect("a venv with the AWS CLI from PyPI");
+    let state = scratch("state-cache");
+    let work = scratch("work-cache");
+    let up = irsa_up(&repo().join("scenarios/worlds/curity.yaml"), &state);
+    let admin = read_env(&state.join("env/admin.env"));
+    let cached_home = scratch("home-cached");
+    let who = |home: &Path| {
+        pod_aws(
+            &up,
+            home,
+            &tools.aws,
+            &[
+                "sts",
+                "get-caller-identity",
+                "--query",
+                "Arn",
+                "--output",
+                "text",
+            ],
+        )
+    };
+    let first = ok(&who(&cached_home), "first get-caller-identity");
+    assert!(first.contains("assumed-role/curity-dynamodb/"), "{first}");
+    assert!(
+        cached_home.join(".aws/cli/cache").is_dir(),
+        "the CLI cached the credentials"
+    );
+
+    // The role stops trusting the cluster.
+    std::fs::write(
+        work.join("deny.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"Federated":"*"},"Action":"sts:AssumeRoleWithWebIdentity"}]}"#,
+    )
+    .unwrap();
+    ok(
+        &aws(
+            &tools.aws,
+            &admin,
+            &scratch("home-admin"),
+            &work,
+            &[
+                "iam",
+                "update-assume-role-policy",
+                "--role-name",
+                "curity-dynamodb",
+                "--policy-document",
+                "file://deny.json",
+            ],
+        ),
+        "update-assume-role-policy",
+    );
+
+    let cached = who(&cached_home);
+    assert!(
+        cached.status.success(),
+        "the disk cache answers without calling STS: {}",
+        String::from_utf8_lossy(&cached.stderr)
+    );
+    let fresh = who(&scratch("home-fresh"));
+    let stderr = String::from_utf8_lossy(&fresh.stderr);
+    assert!(!fresh.status.success());
+    assert!(
+        stderr.contains("An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+        "{stderr}"
+    );
+}
