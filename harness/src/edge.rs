@@ -67,7 +67,12 @@ pub fn destination(method: &Method, headers: &http::HeaderMap, body: &[u8]) -> D
         let has_action = body
             .split(|b| *b == b'&')
             .any(|kv| kv.starts_with(b"Action="));
-        if has_action && service == Some("iam") {
+        // IAM's Query version names the service when the call is unsigned (and is answered
+        // `MissingAuthenticationToken` there, in IAM's shape).
+        let iam_version = body
+            .split(|b| *b == b'&')
+            .any(|kv| kv == b"Version=2010-05-08");
+        if has_action && (service == Some("iam") || (service.is_none() && iam_version)) {
             return Destination::Iam;
         }
         if has_action && scoped_to_sts {

@@ -499,9 +499,8 @@ pub fn execute(
                     "Policy {arn} was not found."
                 )));
             };
-            let (name, _) = r.record.attached.remove(position);
-            rebuild_role_policies(r, world_policies_snapshot(&r.record));
-            let _ = name;
+            r.record.attached.remove(position);
+            rebuild_role_policies(r);
             Ok(None)
         }
         "ListAttachedRolePolicies" => {
@@ -529,7 +528,7 @@ pub fn execute(
         "PutRolePolicy" => {
             let name = s("PolicyName");
             let text = s("PolicyDocument");
-            let parsed = parse_document(&text, INLINE_POLICY_SIZE_PER_ROLE, Kind::Identity)?;
+            parse_document(&text, INLINE_POLICY_SIZE_PER_ROLE, Kind::Identity)?;
             let role_name = s("RoleName");
             let r = role_mut(world, &role_name)?;
             let total: usize = r
@@ -546,9 +545,8 @@ pub fn execute(
                     "Maximum policy size of {INLINE_POLICY_SIZE_PER_ROLE} bytes exceeded for role {role_name}"
                 )));
             }
-            r.record.inline_policy_documents.insert(name.clone(), text);
-            let _ = parsed;
-            rebuild_role_policies(r, world_policies_snapshot(&r.record));
+            r.record.inline_policy_documents.insert(name, text);
+            rebuild_role_policies(r);
             Ok(None)
         }
         "GetRolePolicy" => {
@@ -581,22 +579,17 @@ pub fn execute(
             let r = role_mut(world, &s("RoleName"))?;
             r.record.permissions_boundary_arn = Some(arn);
             r.permissions_boundary = Some(p.policy);
-            rebuild_role_policies(r, world_policies_snapshot(&r.record));
+            rebuild_role_policies(r);
             Ok(None)
         }
         other => Err(IamError::invalid_action(other)),
     }
 }
 
-/// The managed policies a role's record names, resolved later against the world; a helper so
-/// `rebuild_role_policies` can run while the role is borrowed mutably.
-fn world_policies_snapshot(record: &RoleRecord) -> Vec<(String, String)> {
-    record.attached.clone()
-}
-
 /// Recompute the evaluation view of a role (`policies`, `managed_policy_arns`) from its record:
 /// attached managed policies (their documents kept in `policies` already) and inline texts.
-fn rebuild_role_policies(role: &mut Role, attached: Vec<(String, String)>) {
+fn rebuild_role_policies(role: &mut Role) {
+    let attached = role.record.attached.clone();
     let managed: BTreeMap<String, NamedPolicy> = role
         .policies
         .iter()
