@@ -1034,6 +1034,48 @@ service_accounts:
     }
 
     #[test]
+    fn users_get_keys_and_policies_and_admin_exists_by_default() {
+        let text = r#"
+policies:
+  - name: p
+    document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "iam:Get*", Resource: "*"}]}
+users:
+  - name: given
+    access_keys: [{id: AKIAGIVENKEY00000001, secret: s3cr3t}]
+    managed_policies: [p]
+  - name: derived
+"#;
+        let world = parse(text, Path::new("w.yaml")).unwrap();
+        let given = &world.users["given"];
+        assert_eq!(given.arn, "arn:aws:iam::123456789012:user/given");
+        assert_eq!(given.access_keys[0].id, "AKIAGIVENKEY00000001");
+        assert_eq!(
+            given.managed_policy_arns["p"],
+            "arn:aws:iam::123456789012:policy/p"
+        );
+        assert!(world.users["derived"].access_keys[0].id.starts_with("AKIA"));
+        let admin = &world.users[ADMIN_USER];
+        assert_eq!(admin.policies.len(), 1);
+        assert!(world.user_by_access_key(&admin.access_keys[0].id).is_some());
+        assert_eq!(world.managed_policies.len(), 1);
+
+        let err = parse(
+            "users:\n  - name: x\n    access_keys: [{id: ASIANOTSTATIC0000001, secret: s}]\n    managed_policies: [nope]\n",
+            Path::new("w.yaml"),
+        )
+        .unwrap_err();
+        let located: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert!(
+            located.contains(&"/users/0/access_keys/0/id"),
+            "{located:?}"
+        );
+        assert!(
+            located.contains(&"/users/0/managed_policies/0"),
+            "{located:?}"
+        );
+    }
+
+    #[test]
     fn yaml_syntax_errors_name_the_file() {
         let err = parse("clusters: [", Path::new("broken.yaml")).unwrap_err();
         assert!(

@@ -1,5 +1,6 @@
 //! The emulated account and its clusters, resolved and validated: what the harness loads from a
-//! world file and shares, immutable, between STS and the gateway. Building it from YAML is the
+//! world file and shares between STS, IAM and the gateway (each request reads an immutable snapshot
+//! from a [`WorldStore`](crate::WorldStore); the IAM API publishes changed copies). Building it from YAML is the
 //! harness's job; this module owns only the resolved shape and its lookups.
 
 use std::collections::BTreeMap;
