@@ -639,14 +639,37 @@ fn parse_document(text: &str, max: usize, kind: Kind) -> Result<Policy, IamError
             "Cannot exceed quota for {quota}: {max}"
         )));
     }
-    Policy::parse(text).map_err(|e| match e.kind {
+    let policy = Policy::parse(text).map_err(|e| match e.kind {
         // [mem]
         PolicyErrorKind::InvalidJson { .. } => {
             IamError::malformed("This policy contains invalid Json")
         }
         // [mem] IAM's generic grammar answer; the precise cause is in the harness's log.
         _ => IamError::malformed("Syntax errors in policy."),
-    })
+    })?;
+    // [mem] IAM's answers for the element rules of each policy kind.
+    for statement in &policy.statements {
+        match kind {
+            Kind::Trust if statement.resource.is_some() => {
+                return Err(IamError::malformed("Has prohibited field Resource"));
+            }
+            Kind::Trust if statement.principal.is_none() => {
+                return Err(IamError::malformed("Missing required field Principal"));
+            }
+            Kind::Identity if statement.principal.is_some() => {
+                return Err(IamError::malformed(
+                    "Policy document should not specify a principal.",
+                ));
+            }
+            Kind::Identity if statement.resource.is_none() => {
+                return Err(IamError::malformed(
+                    "Policy statement must contain resources.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(policy)
 }
 
 fn non_whitespace_len(text: &str) -> usize {
@@ -1168,6 +1191,32 @@ mod tests {
                 "This policy contains invalid Json"
             )
         );
+        let e = run(
+            &mut w,
+            &[
+                ("Action", "CreatePolicy"),
+                ("PolicyName", "p"),
+                ("PolicyDocument", TRUST),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                "MalformedPolicyDocument",
+                "Policy document should not specify a principal."
+            )
+        );
+        let e = run(
+            &mut w,
+            &[
+                ("Action", "CreateRole"),
+                ("RoleName", "r"),
+                ("AssumeRolePolicyDocument", POLICY),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "Has prohibited field Resource");
         let e = run(
             &mut w,
             &[("Action", "CreateRole"), ("RoleName", "bad:name")],
