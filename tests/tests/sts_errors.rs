@@ -382,3 +382,86 @@ async fn signed_get_caller_identity_errors_have_the_query_front_ends_codes() {
         .await
         .expect("the SDK corrects its clock skew from the response Date and retries");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_session_and_a_missing_signature_get_the_query_front_ends_codes() {
+    let stack = start_stack("curity.yaml", "sts-expired-session").await;
+    let now = stack.clock().now();
+    let token = stack
+        .issuers()
+        .by_cluster("curity-dynamo-irsa")
+        .unwrap()
+        .mint(&spec("curity", "sts.amazonaws.com", 86_400), now)
+        .unwrap();
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+            .endpoint_url(stack.endpoint())
+            .build(),
+    );
+    let assumed = sts
+        .assume_role_with_web_identity()
+        .role_arn(ROLE)
+        .role_session_name("expiring")
+        .web_identity_token(token)
+        .send()
+        .await
+        .unwrap();
+    let creds = assumed.credentials().unwrap();
+    // One hour and a minute later on the harness clock; the client's clock agrees, so the
+    // signature is current and only the session's expiry answers.
+    stack.clock().advance(3660);
+    let later = std::time::UNIX_EPOCH
+        + std::time::Duration::from_secs(u64::try_from(stack.clock().now()).unwrap());
+    let client = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+            .endpoint_url(stack.endpoint())
+            .time_source(aws_smithy_async::time::StaticTimeSource::new(later))
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_owned()),
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    let err = client.get_caller_identity().send().await.unwrap_err();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let service = err.into_service_error();
+    assert_eq!(service.code(), Some("ExpiredToken"), "{service:?}");
+    assert_eq!(status, Some(403));
+    assert_eq!(
+        service.message(),
+        Some("The security token included in the request is expired")
+    );
+
+    // No Authorization at all: a raw form POST.
+    let addr = stack.endpoint().trim_start_matches("http://").to_owned();
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let response = tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
+    assert!(
+        response.contains("<Code>MissingAuthenticationToken</Code>")
+            && response.contains("<Message>Request is missing Authentication Token</Message>"),
+        "{response}"
+    );
+}
