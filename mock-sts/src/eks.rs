@@ -99,7 +99,47 @@ fn from_signed(e: &StsError) -> EksError {
 pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response {
     let now = state.clock.now();
     let world = state.world.snapshot();
-    let result = describe(state, &world, parts, now);
+    let mut caller = None;
+    let result = describe(state, &world, parts, now, &mut caller);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    if let Some(sink) = &state.audit {
+        let identity = match &caller {
+            Some(irsa_core::caller::Caller::Session(s)) => {
+                irsa_core::audit::assumed_role_identity(s)
+            }
+            Some(irsa_core::caller::Caller::User(u)) => {
+                irsa_core::audit::iam_user_identity(u, &world)
+            }
+            None => serde_json::json!({"type": "Unknown"}),
+        };
+        let mut record = serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": identity,
+            "eventTime": irsa_core::audit::render_event_time(now),
+            "eventSource": "eks.amazonaws.com",
+            "eventName": "DescribeCluster",
+            "awsRegion": world.region,
+            "requestParameters": {"name": cluster_name(parts.uri.path())},
+            "responseElements": serde_json::Value::Null,
+            "requestID": request_id,
+            "eventID": uuid::Uuid::new_v4().to_string(),
+            "readOnly": true,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": world.account,
+            "eventCategory": "Management",
+            "explanation": [],
+        });
+        if let (Err(e), Some(map)) = (&result, record.as_object_mut()) {
+            map.insert("errorCode".into(), e.code.into());
+            let message = e.body["message"].as_str().unwrap_or_default();
+            map.insert(
+                "errorMessage".into(),
+                irsa_core::audit::redact_message(message).into(),
+            );
+        }
+        sink.record(record);
+    }
     let (status, body, code) = match result {
         Ok(body) => (StatusCode::OK, body, None),
         Err(e) => (
@@ -122,7 +162,6 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response 
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let request_id = uuid::Uuid::new_v4().to_string();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-RequestId", id);
     }
@@ -137,10 +176,12 @@ fn describe(
     world: &World,
     parts: &http::request::Parts,
     now: i64,
+    out: &mut Option<irsa_core::caller::Caller>,
 ) -> Result<serde_json::Value, EksError> {
     let signed =
         crate::signed::authenticate(world, state.sessions.as_ref(), parts, b"", now, "eks")
             .map_err(|e| from_signed(&e))?;
+    *out = Some(signed.caller.clone());
     let name = cluster_name(parts.uri.path()).unwrap_or_default();
     let arn = cluster_arn(world, &name);
     let evaluation =
