@@ -59,10 +59,11 @@ pub fn record(call: &Call<'_>) -> Value {
         None => ("dynamodb.amazonaws.com", target),
     };
     let outcome = call.outcome;
-    let user_identity = outcome
-        .session
-        .as_deref()
-        .map_or_else(|| json!({"type": "Unknown"}), assumed_role_identity);
+    let user_identity = match (outcome.session.as_deref(), &outcome.user) {
+        (Some(session), _) => assumed_role_identity(session),
+        (None, Some(user)) => irsa_core::audit::iam_user_identity(user, call.world),
+        (None, None) => json!({"type": "Unknown"}),
+    };
     let read_only = [
         "Get",
         "Describe",

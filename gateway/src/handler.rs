@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderValue;
 use iam_policy::{Decision, Evaluation, PolicySet, Principal, Request as PolicyRequest};
 use irsa_core::audit::AuditSink;
+use irsa_core::caller::Caller;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
-use irsa_core::{SessionStore, World};
+use irsa_core::{SessionStore, World, WorldStore};
 
 use crate::classify::{Authorization, Target, classify};
 use crate::error::{DdbError, DdbErrorResponse, new_request_id};
@@ -25,7 +26,8 @@ pub const MAX_SKEW_MINUTES: i64 = 5;
 
 #[derive(Clone)]
 pub struct GatewayState {
-    pub world: Arc<World>,
+    /// The current world; each call reads one snapshot, so IAM changes apply to later calls.
+    pub world: Arc<WorldStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
     pub upstream: Upstream,
@@ -59,9 +61,11 @@ pub async fn handle(
 ) -> Response {
     let request_id = new_request_id();
     let now = state.clock.now();
+    let world = state.world.snapshot();
     let mut outcome = Outcome::default();
     let response = run(
         state,
+        &world,
         parts,
         body.clone(),
         peer,
@@ -77,7 +81,7 @@ pub async fn handle(
             peer,
             request_id: &request_id,
             now,
-            world: &state.world,
+            world: &world,
             outcome: &outcome,
             status: response.status().as_u16(),
         }));
@@ -89,6 +93,8 @@ pub async fn handle(
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub session: Option<Arc<Session>>,
+    /// The IAM user who signed the call, when it was signed with a static key.
+    pub user: Option<irsa_core::world::User>,
     /// The region the client signed for.
     pub region: Option<String>,
     /// The error the gateway answered, or the backend's `(code, message)`.
@@ -105,10 +111,12 @@ impl Outcome {
 
 #[allow(
     clippy::too_many_lines,
+    clippy::too_many_arguments,
     reason = "the pipeline reads top to bottom, once; each step returns early on its error"
 )]
 async fn run(
     state: &GatewayState,
+    world: &World,
     parts: &http::request::Parts,
     body: Bytes,
     peer: Option<SocketAddr>,
@@ -126,7 +134,7 @@ async fn run(
     let operation = target
         .rsplit_once('.')
         .map_or(target.as_str(), |(_, op)| op);
-    let session = match authenticate(state, parts, &body, now) {
+    let session = match authenticate(state, world, parts, &body, now) {
         Ok(ok) => ok,
         Err(error) => {
             tracing::info!(
@@ -141,15 +149,22 @@ async fn run(
             return DdbErrorResponse { error, request_id }.into_response();
         }
     };
-    let (session, region) = session;
-    outcome.session = Some(Arc::clone(&session));
+    let (caller, region) = session;
+    let session = match caller {
+        Caller::Session(s) => Caller::Session(with_current_role(&s, world)),
+        Caller::User(u) => Caller::User(u),
+    };
+    outcome.session = session.session().cloned();
+    if let Caller::User(u) = &session {
+        outcome.user = Some(u.clone());
+    }
     outcome.region = Some(region.clone());
     let classified = match classify(
         &target,
         &body,
         Target {
             region: &region,
-            account: session.role.arn.account(),
+            account: session.account(),
         },
     ) {
         Ok(c) => c,
@@ -163,7 +178,7 @@ async fn run(
             } else {
                 DdbError::UnknownOperation(String::new())
             };
-            tracing::info!(service = "dynamodb", principal = session.assumed_role_arn, operation, decision = "deny", error = error.code(), reason = %e, request_id, "unclassifiable call");
+            tracing::info!(service = "dynamodb", principal = session.arn(), operation, decision = "deny", error = error.code(), reason = %e, request_id, "unclassifiable call");
             outcome.fail(&error);
             return DdbErrorResponse { error, request_id }.into_response();
         }
@@ -171,12 +186,12 @@ async fn run(
     let now_dt =
         time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let mut authorizations = classified.authorizations;
-    let policies = session
-        .role
-        .policies
+    let in_force = session.policies(world);
+    let policies = in_force
+        .identity
         .iter()
-        .chain(session.role.permissions_boundary.iter())
-        .chain(session.session_policies.iter());
+        .chain(in_force.permissions_boundary.iter())
+        .chain(in_force.session.iter());
     if leading_key::referenced(policies) {
         let backend = leading_key::Backend {
             cache: &state.key_schemas,
@@ -197,7 +212,7 @@ async fn run(
                     "irsa-harness could not evaluate dynamodb:LeadingKeys for this request, so it was denied: {e}"
                 )),
             };
-            tracing::info!(service = "dynamodb", principal = session.assumed_role_arn, operation, decision = "deny", error = error.code(), reason = %e, request_id, "leading keys underivable");
+            tracing::info!(service = "dynamodb", principal = session.arn(), operation, decision = "deny", error = error.code(), reason = %e, request_id, "leading keys underivable");
             outcome.fail(&error);
             return DdbErrorResponse { error, request_id }.into_response();
         }
@@ -205,6 +220,7 @@ async fn run(
     let source_ip = peer.map(|p| p.ip().to_string());
     let decided = decide(
         &session,
+        world,
         &authorizations,
         &region,
         now,
@@ -221,7 +237,7 @@ async fn run(
         let message = access_denied_message(&session, &denial);
         tracing::info!(
             service = "dynamodb",
-            principal = session.assumed_role_arn,
+            principal = session.arn(),
             action = denial.authorization.action,
             resource = denial.authorization.resource,
             decision = "deny",
@@ -237,7 +253,7 @@ async fn run(
     for a in &authorizations {
         tracing::info!(
             service = "dynamodb",
-            principal = session.assumed_role_arn,
+            principal = session.arn(),
             action = a.action,
             resource = a.resource,
             decision = "allow",
@@ -250,7 +266,7 @@ async fn run(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-amz-json-1.0");
-    let account = session.role.arn.account().to_owned();
+    let account = session.account().to_owned();
     let to_backend = crate::backend_arn::to_backend(&body, &region, &account)
         .map_or_else(|| body.clone(), Bytes::from);
     let forwarded = state
@@ -302,6 +318,24 @@ async fn run(
     }
 }
 
+/// The session with its role as the world has it now: AWS evaluates a role's current policies
+/// at request time, so policies attached or detached after `AssumeRoleWithWebIdentity` count.
+/// Decision: once the role is deleted, its sessions keep no identity policy, so every call is
+/// implicitly denied (AWS documents that deleting a role removes its permissions from the
+/// sessions using it, not the exact error; UNSOURCED beyond that).
+pub fn with_current_role(session: &Arc<Session>, world: &World) -> Arc<Session> {
+    let mut current = Session::clone(session);
+    match irsa_core::caller::current_role(world, session) {
+        Some(role) => current.role = role.clone(),
+        None => {
+            current.role.policies.clear();
+            current.role.managed_policy_arns.clear();
+            current.role.permissions_boundary = None;
+        }
+    }
+    Arc::new(current)
+}
+
 /// The table a table-level request names (`TableName`, a name or an ARN).
 fn table_name_in(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -327,14 +361,16 @@ fn backend_error(body: &[u8]) -> (String, String) {
     (code, message)
 }
 
-/// SigV4 and session checks in the order of wire-contracts §4.2. Returns the session and the
-/// region the client signed for.
+/// SigV4 and session checks in the order of wire-contracts §4.2. Returns who signed (an STS
+/// session, or an IAM user of `world` signing with a static `AKIA…` key) and the region the
+/// client signed for.
 fn authenticate(
     state: &GatewayState,
+    world: &World,
     parts: &http::request::Parts,
     body: &[u8],
     now: i64,
-) -> Result<(Arc<Session>, String), DdbError> {
+) -> Result<(Caller, String), DdbError> {
     use sigv4_verify::SigErrorKind;
     let headers: Vec<(&str, &[u8])> = parts
         .headers
@@ -366,10 +402,20 @@ fn authenticate(
         SigErrorKind::InvalidSignature => DdbError::InvalidSignature(e.to_string()),
     };
     let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
-    let session = state
-        .sessions
-        .get(&parsed.access_key_id)
-        .ok_or(DdbError::UnrecognizedClient)?;
+    let Some(session) = state.sessions.get(&parsed.access_key_id) else {
+        // An IAM user's static key: no session token may come with it. UNSOURCED: what AWS
+        // answers a long-term key sent with a token was not captured; `UnrecognizedClient` is
+        // its answer for any token that names no session.
+        let (user, key) = world
+            .user_by_access_key(&parsed.access_key_id)
+            .ok_or(DdbError::UnrecognizedClient)?;
+        let secret = sigv4_verify::SecretKey::new(key.secret.expose().to_owned());
+        sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
+        if parsed.security_token.is_some() {
+            return Err(DdbError::UnrecognizedClient);
+        }
+        return Ok((Caller::User(user.clone()), parsed.region));
+    };
     let secret =
         sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
     sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
@@ -380,38 +426,35 @@ fn authenticate(
     if session.is_expired(now) {
         return Err(DdbError::ExpiredToken);
     }
-    Ok((session, parsed.region))
+    Ok((Caller::Session(session), parsed.region))
 }
 
 /// Evaluate every authorisation the call needs; the first refused one denies the whole call.
 pub fn first_denial(
-    session: &Session,
+    caller: &Caller,
+    world: &World,
     authorizations: &[Authorization],
     region: &str,
     now: i64,
     source_ip: Option<&str>,
 ) -> Option<Denial> {
-    decide(session, authorizations, region, now, source_ip)
+    decide(caller, world, authorizations, region, now, source_ip)
         .err()
         .map(|denial| *denial)
 }
 
-/// Evaluate every authorisation in order: all allowed → each with its evaluation; else the first
-/// refused one.
+/// Evaluate every authorisation in order with the caller's policies as `world` has them now:
+/// all allowed → each with its evaluation; else the first refused one.
 pub fn decide(
-    session: &Session,
+    caller: &Caller,
+    world: &World,
     authorizations: &[Authorization],
     region: &str,
     now: i64,
     source_ip: Option<&str>,
 ) -> Result<Vec<(Authorization, Evaluation)>, Box<Denial>> {
-    let set = PolicySet {
-        identity: &session.role.policies,
-        resource: None,
-        permissions_boundary: session.role.permissions_boundary.as_ref(),
-        session: &session.session_policies,
-        scp: None,
-    };
+    let in_force = caller.policies(world);
+    let set = in_force.set();
     if authorizations.is_empty() {
         // Nothing to authorise means we did not understand the call: fail closed.
         return Err(Box::new(Denial {
@@ -422,22 +465,14 @@ pub fn decide(
             },
             evaluation: iam_policy::evaluate(
                 &PolicySet::default(),
-                &request_for(
-                    session,
-                    "dynamodb:Unknown",
-                    "*",
-                    &[],
-                    region,
-                    now,
-                    source_ip,
-                ),
+                &request_for(caller, "dynamodb:Unknown", "*", &[], region, now, source_ip),
             ),
         }));
     }
     let mut allowed = Vec::with_capacity(authorizations.len());
     for a in authorizations {
         let request = request_for(
-            session,
+            caller,
             &a.action,
             &a.resource,
             &a.context,
@@ -457,9 +492,10 @@ pub fn decide(
     Ok(allowed)
 }
 
-/// The request context IAM builds for a call by an assumed-role session.
+/// The request context IAM builds for a call by an assumed-role session or an IAM user
+/// (`aws:PrincipalType` `AssumedRole` or `User`).
 pub fn request_for(
-    session: &Session,
+    caller: &Caller,
     action: &str,
     resource: &str,
     extra: &[(String, Vec<String>)],
@@ -467,32 +503,15 @@ pub fn request_for(
     now: i64,
     source_ip: Option<&str>,
 ) -> PolicyRequest {
-    let mut context = iam_policy::Context::new();
-    context.insert("aws:PrincipalArn", session.role.arn.as_str());
-    context.insert("aws:PrincipalAccount", session.role.arn.account());
-    context.insert("aws:PrincipalType", "AssumedRole");
-    context.insert("aws:userid", session.assumed_role_id.as_str());
-    context.insert("aws:RequestedRegion", region);
-    context.insert("aws:SecureTransport", "false");
-    context.insert("aws:EpochTime", now.to_string());
-    context.insert("aws:CurrentTime", irsa_core::clock::render_utc(now));
-    context.insert(
-        "aws:TokenIssueTime",
-        irsa_core::clock::render_utc(session.issued_at),
-    );
+    let mut context = caller.context(region, now);
     if let Some(ip) = source_ip {
         context.insert("aws:SourceIp", ip);
-    }
-    if let Some(wi) = &session.web_identity {
-        context.insert("aws:FederatedProvider", wi.provider_arn.as_str());
-        context.insert(format!("{}:sub", wi.provider_url), wi.subject.as_str());
-        context.insert(format!("{}:aud", wi.provider_url), wi.audience.as_str());
     }
     for (key, values) in extra {
         context.insert_multi(key.clone(), values.clone());
     }
     PolicyRequest {
-        principal: Some(Principal::Aws(session.assumed_role_arn.clone())),
+        principal: Some(Principal::Aws(caller.arn().to_owned())),
         action: action.to_owned(),
         resource: resource.to_owned(),
         context,
@@ -501,12 +520,13 @@ pub fn request_for(
 
 /// AWS's current AccessDeniedException text (wire-contracts §3.2).
 ///
-/// An explicit deny ends `: <policy ARN>` when the denying policy is one of the role's customer
-/// managed policies or its permissions boundary (AWS Security Blog, "Enhanced access denied error
-/// messages with policy ARNs": same-account denies name the policy's ARN). Decision: inline
-/// policies (and inline session policies) have no ARN, so their denies get no suffix; AWS's
-/// post speaks of policy ARNs only and shows no inline example (UNSOURCED for inline).
-pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
+/// An explicit deny ends `: <policy ARN>` when the denying policy is one of the role's (or
+/// user's) customer managed policies or its permissions boundary (AWS Security Blog, "Enhanced
+/// access denied error messages with policy ARNs": same-account denies name the policy's ARN).
+/// Decision: inline policies (and inline session policies) have no ARN, so their denies get no
+/// suffix; AWS's post speaks of policy ARNs only and shows no inline example (UNSOURCED for
+/// inline).
+pub fn access_denied_message(caller: &Caller, denial: &Denial) -> String {
     let a = &denial.authorization;
     let kind = denial
         .evaluation
@@ -514,7 +534,9 @@ pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
         .unwrap_or(iam_policy::PolicyKind::Identity);
     let head = format!(
         "User: {} is not authorized to perform: {} on resource: {}",
-        session.assumed_role_arn, a.action, a.resource
+        caller.arn(),
+        a.action,
+        a.resource
     );
     match denial.evaluation.decision {
         Decision::ExplicitDeny => {
@@ -523,7 +545,7 @@ pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
                 article(kind.aws_phrase()),
                 kind.aws_phrase()
             );
-            if let Some(arn) = denying_policy_arn(session, &denial.evaluation.explanation, kind) {
+            if let Some(arn) = denying_policy_arn(caller, &denial.evaluation.explanation, kind) {
                 message.push_str(": ");
                 message.push_str(arn);
             }
@@ -538,19 +560,23 @@ pub fn access_denied_message(session: &Session, denial: &Denial) -> String {
 }
 
 /// The ARN of the managed policy whose `Deny` statement decided, if it has one.
-fn denying_policy_arn<'s>(
-    session: &'s Session,
+fn denying_policy_arn<'c>(
+    caller: &'c Caller,
     explanation: &iam_policy::Explanation,
     kind: iam_policy::PolicyKind,
-) -> Option<&'s str> {
+) -> Option<&'c str> {
     use iam_policy::PolicyKind;
     if !matches!(kind, PolicyKind::Identity | PolicyKind::PermissionsBoundary) {
         return None;
     }
+    let arns = match caller {
+        Caller::Session(s) => &s.role.managed_policy_arns,
+        Caller::User(u) => &u.managed_policy_arns,
+    };
     explanation
         .decisive()
         .find(|(k, _, statement)| *k == kind && statement.effect == iam_policy::Effect::Deny)
-        .and_then(|(_, name, _)| session.role.managed_policy_arns.get(name))
+        .and_then(|(_, name, _)| arns.get(name))
         .map(String::as_str)
 }
 

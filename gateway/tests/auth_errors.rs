@@ -35,14 +35,17 @@ const TARGET: &str = "DynamoDB_20120810.GetItem";
 const BODY: &str = r#"{"TableName":"curity-accounts","Key":{"pk":{"S":"un#alice"}}}"#;
 
 fn world() -> World {
+    let role = session(NOW).role;
     World {
         account: ACCOUNT.into(),
         region: REGION.into(),
         clusters: vec![],
         oidc_providers: vec![],
-        roles: BTreeMap::new(),
+        roles: BTreeMap::from([(role.arn.name().to_owned(), role)]),
         service_accounts: vec![],
         tables: vec![],
+        users: Default::default(),
+        managed_policies: Default::default(),
     }
 }
 
@@ -65,6 +68,7 @@ fn session(expires_at: i64) -> Session {
         managed_policy_arns: BTreeMap::new(),
         permissions_boundary: None,
         max_session_duration: 3600,
+        record: Default::default(),
     };
     Session {
         credentials: TemporaryCredentials {
@@ -88,7 +92,7 @@ fn gateway(upstream: &str, expires_at: i64) -> GatewayState {
     let sessions = Arc::new(MemorySessionStore::new());
     sessions.insert(session(expires_at));
     GatewayState {
-        world: Arc::new(world()),
+        world: Arc::new(irsa_core::WorldStore::new(world())),
         sessions,
         clock: Arc::new(FixedClock(NOW)),
         upstream: Upstream::new(upstream).unwrap(),

@@ -93,6 +93,7 @@ fn gateway(upstream: &str, policies: &[(&str, &str)], managed: &[(&str, &str)]) 
             .collect(),
         permissions_boundary: None,
         max_session_duration: 3600,
+        record: Default::default(),
     };
     let claims: irsa_core::token::Claims = serde_json::from_value(serde_json::json!({
         "iss": format!("https://{PROVIDER}"), "sub": SUB, "aud": "sts.amazonaws.com",
@@ -107,7 +108,7 @@ fn gateway(upstream: &str, policies: &[(&str, &str)], managed: &[(&str, &str)]) 
         },
         assumed_role_arn: role.arn.assumed_role_arn("s"),
         assumed_role_id: format!("{}:s", role.id),
-        role,
+        role: role.clone(),
         role_session_name: "s".into(),
         web_identity: Some(WebIdentity {
             provider_arn: format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{PROVIDER}"),
@@ -123,15 +124,17 @@ fn gateway(upstream: &str, policies: &[(&str, &str)], managed: &[(&str, &str)]) 
     let sessions = Arc::new(MemorySessionStore::new());
     sessions.insert(session);
     GatewayState {
-        world: Arc::new(World {
+        world: Arc::new(irsa_core::WorldStore::new(World {
             account: ACCOUNT.into(),
             region: REGION.into(),
             clusters: vec![],
             oidc_providers: vec![],
-            roles: BTreeMap::new(),
+            roles: BTreeMap::from([(role.arn.name().to_owned(), role.clone())]),
             service_accounts: vec![],
             tables: vec![],
-        }),
+            users: Default::default(),
+            managed_policies: Default::default(),
+        })),
         sessions,
         clock: Arc::new(FixedClock(NOW)),
         upstream: Upstream::new(upstream).unwrap(),

@@ -26,15 +26,33 @@ pub fn router(state: EdgeState) -> Router {
 pub enum Destination {
     DynamoDb,
     Sts,
+    /// The IAM Query API: a form signed for service `iam`.
+    Iam,
+    /// EKS REST-JSON (`GET /clusters/{name}`) signed for service `eks`.
+    Eks,
     Issuer,
     Unknown,
+}
+
+/// The service of the SigV4 credential scope (`Credential=AKID/date/region/<service>/aws4_request`).
+pub fn signed_service(headers: &http::HeaderMap) -> Option<&str> {
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let credential = auth.split("Credential=").nth(1)?;
+    let scope = credential.split([',', ' ']).next()?;
+    let mut parts = scope.rsplit('/');
+    let _terminator = parts.next()?;
+    parts.next()
 }
 
 pub fn destination(method: &Method, headers: &http::HeaderMap, body: &[u8]) -> Destination {
     if method == Method::POST && headers.contains_key("x-amz-target") {
         return Destination::DynamoDb;
     }
+    let service = signed_service(headers);
     if method == Method::GET {
+        if service == Some("eks") {
+            return Destination::Eks;
+        }
         return Destination::Issuer;
     }
     let form = headers
@@ -49,6 +67,14 @@ pub fn destination(method: &Method, headers: &http::HeaderMap, body: &[u8]) -> D
         let has_action = body
             .split(|b| *b == b'&')
             .any(|kv| kv.starts_with(b"Action="));
+        // IAM's Query version names the service when the call is unsigned (and is answered
+        // `MissingAuthenticationToken` there, in IAM's shape).
+        let iam_version = body
+            .split(|b| *b == b'&')
+            .any(|kv| kv == b"Version=2010-05-08");
+        if has_action && (service == Some("iam") || (service.is_none() && iam_version)) {
+            return Destination::Iam;
+        }
         if has_action && scoped_to_sts {
             return Destination::Sts;
         }
@@ -70,6 +96,8 @@ async fn route(State(state): State<EdgeState>, request: Request) -> Response {
             gateway::handler::handle(&state.gateway, &parts, bytes, peer).await
         }
         Destination::Sts => mock_sts::handle(&state.sts, &parts, bytes).await,
+        Destination::Iam => mock_sts::iam_handler::handle(&state.sts, &parts, bytes).await,
+        Destination::Eks => mock_sts::eks::handle(&state.sts, &parts).await,
         Destination::Issuer => {
             let request = Request::from_parts(parts, Body::from(bytes));
             mock_oidc::routes::serve(State(state.issuers.clone()), request).await
@@ -78,7 +106,7 @@ async fn route(State(state): State<EdgeState>, request: Request) -> Response {
             tracing::warn!(method = %parts.method, path = parts.uri.path(), "request for a service the harness does not emulate");
             (
                 StatusCode::BAD_REQUEST,
-                "irsa-harness: this request is for a service the harness does not emulate (only STS, DynamoDB and the cluster OIDC issuers answer here); nothing was sent to AWS\n",
+                "irsa-harness: this request is for a service the harness does not emulate (only STS, IAM, EKS DescribeCluster, DynamoDB and the cluster OIDC issuers answer here); nothing was sent to AWS\n",
             )
                 .into_response()
         }
@@ -140,6 +168,38 @@ mod tests {
                 b"Action=ListQueues"
             ),
             Destination::Unknown
+        );
+    }
+
+    #[test]
+    fn routes_iam_and_eks_by_credential_scope() {
+        assert_eq!(
+            destination(
+                &Method::POST,
+                &headers(&[
+                    (
+                        "content-type",
+                        "application/x-www-form-urlencoded; charset=utf-8"
+                    ),
+                    (
+                        "authorization",
+                        "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261128/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00"
+                    )
+                ]),
+                b"Action=CreateRole&Version=2010-05-08"
+            ),
+            Destination::Iam
+        );
+        assert_eq!(
+            destination(
+                &Method::GET,
+                &headers(&[(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261128/eu-west-1/eks/aws4_request, SignedHeaders=host, Signature=00"
+                )]),
+                b""
+            ),
+            Destination::Eks
         );
     }
 }

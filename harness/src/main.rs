@@ -279,6 +279,10 @@ async fn up(
             );
         }
     }
+    let admin_env = stack.state_dir().join("env").join("admin.env");
+    if admin_env.exists() {
+        println!("irsa: admin env {}", admin_env.display());
+    }
     println!("irsa: ready (Ctrl-C to stop)");
     wait_for_stop().await;
     drop(imds);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use irsa_core::clock::Clock;
 use irsa_core::world::ServiceAccount;
-use irsa_core::{MemorySessionStore, SessionStore, World};
+use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
 use mock_oidc::{Issuer, Issuers, SigningKey, TokenSpec};
 use tokio::sync::watch;
 
@@ -33,6 +33,9 @@ pub struct StackConfig {
 pub struct Stack {
     endpoint: String,
     state_dir: PathBuf,
+    /// The world as it is now (the IAM API changes it); clusters and service accounts are fixed.
+    world_store: Arc<WorldStore>,
+    /// The world as loaded: clusters and service accounts never change at run time.
     world: Arc<World>,
     issuers: Arc<Issuers>,
     sessions: Arc<MemorySessionStore>,
@@ -70,20 +73,25 @@ impl Stack {
             gateway::forward::Upstream::new(backend.endpoint()).map_err(|e| anyhow!("{e}"))?;
         let sessions = Arc::new(MemorySessionStore::new());
         let clock = Arc::new(HarnessClock::new());
+        let world_store = {
+            let mut stamped = World::clone(&world);
+            stamped.stamp_create_dates(clock.now());
+            Arc::new(WorldStore::new(stamped))
+        };
         create_tables(&upstream, &world, clock.now()).await?;
         let audit: Arc<dyn irsa_core::audit::AuditSink> =
             Arc::new(crate::audit::FileAuditSink::open(&config.state_dir)?);
 
         let state = EdgeState {
             sts: mock_sts::StsState {
-                world: Arc::clone(&world),
+                world: Arc::clone(&world_store),
                 keys: issuers.clone() as Arc<dyn irsa_core::token::JwksSource>,
                 sessions: sessions.clone() as Arc<dyn SessionStore>,
                 clock: clock.clone() as Arc<dyn Clock>,
                 audit: Some(Arc::clone(&audit)),
             },
             gateway: gateway::handler::GatewayState {
-                world: Arc::clone(&world),
+                world: Arc::clone(&world_store),
                 sessions: sessions.clone() as Arc<dyn SessionStore>,
                 clock: clock.clone() as Arc<dyn Clock>,
                 upstream,
@@ -110,6 +118,7 @@ impl Stack {
         let mut stack = Self {
             endpoint,
             state_dir: config.state_dir,
+            world_store,
             world,
             issuers,
             sessions,
@@ -132,8 +141,14 @@ impl Stack {
         &self.state_dir
     }
 
+    /// The world as loaded (clusters, service accounts, tables).
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// The live IAM state: roles, providers, policies and users as the IAM API left them.
+    pub fn world_store(&self) -> &Arc<WorldStore> {
+        &self.world_store
     }
 
     pub fn clock(&self) -> &HarnessClock {
@@ -206,6 +221,7 @@ impl Stack {
             std::fs::write(&env_file, text)
                 .with_context(|| format!("writing `{}`", env_file.display()))?;
         }
+        write_admin_env(&self.state_dir, &self.world, &self.endpoint)?;
         let info = serde_json::json!({
             "endpoint": self.endpoint,
             "pid": std::process::id(),
@@ -381,6 +397,53 @@ pub fn harness_env(endpoint: &str) -> Vec<(String, String)> {
         ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()),
         ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
     ]
+}
+
+/// `DIR/env/admin.env`: the administrator's static keys and every endpoint pointed at this stack,
+/// for driving the IAM, STS, EKS and DynamoDB APIs with the AWS CLI or an SDK as the tutorial
+/// does. Owner-only permissions: it holds a secret key (a local, derived one).
+pub fn write_admin_env(state_dir: &Path, world: &World, endpoint: &str) -> anyhow::Result<()> {
+    let Some(env) = admin_env(world, endpoint) else {
+        return Ok(());
+    };
+    let file = state_dir.join("env").join("admin.env");
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(&file, text).with_context(|| format!("writing `{}`", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// The administrator's environment (`None` when the world has no `admin` user with a key).
+pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>> {
+    let user = world.users.get(crate::world_file::ADMIN_USER)?;
+    let key = user.access_keys.first()?;
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID".to_owned(), key.id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            key.secret.expose().to_owned(),
+        ),
+        ("AWS_REGION".to_owned(), world.region.clone()),
+        ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
+    ];
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_EKS",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+    ] {
+        env.push((var.to_owned(), endpoint.to_owned()));
+    }
+    env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
+    Some(env)
 }
 
 async fn create_tables(

@@ -6,12 +6,38 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use iam_policy::{NamedPolicy, Policy};
+use irsa_core::SecretAccessKey;
 use irsa_core::arn::{RoleArn, managed_policy_arn};
 use irsa_core::world::{
-    Cluster, DEFAULT_ACCOUNT, DEFAULT_REGION, OidcProvider, Role, STS_AUDIENCE, ServiceAccount,
-    World, default_issuer, role_id,
+    AccessKey, Cluster, DEFAULT_ACCOUNT, DEFAULT_REGION, ManagedPolicy, OidcProvider, Role,
+    RoleRecord, STS_AUDIENCE, ServiceAccount, User, World, default_issuer, derived_access_key,
+    policy_id, role_id, user_id,
 };
 use serde_json::{Map, Value};
+
+/// The administrator every world has unless its file defines a user of this name: the identity
+/// `irsa up` writes to `DIR/env/admin.env`, for driving the IAM API as the tutorial does.
+pub const ADMIN_USER: &str = "admin";
+
+/// The default administrator: inline `*` on `*` (what `AdministratorAccess` grants).
+pub fn admin_user(account: &str, key: AccessKey) -> User {
+    let policy = Policy::from_value(&serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    }));
+    User {
+        arn: format!("arn:aws:iam::{account}:user/{ADMIN_USER}"),
+        id: user_id(account, ADMIN_USER),
+        path: "/".to_owned(),
+        name: ADMIN_USER.to_owned(),
+        access_keys: vec![key],
+        policies: policy
+            .map(|p| NamedPolicy::new("AdministratorAccess", p))
+            .into_iter()
+            .collect(),
+        managed_policy_arns: BTreeMap::new(),
+    }
+}
 
 /// One problem in a world file: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +285,19 @@ impl Resolver {
         path: &str,
         name: &str,
     ) -> Option<NamedPolicy> {
+        self.document_with_text(map, key, path, name)
+            .map(|(doc, _)| doc)
+    }
+
+    /// [`document`](Self::document) and its text: the file's or string's text as given, a
+    /// mapping as compact JSON (what the IAM API answers for it).
+    fn document_with_text(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        name: &str,
+    ) -> Option<(NamedPolicy, String)> {
         let file_key = format!("{key}_file");
         let (value, at) = match (map.get(key), map.get(&file_key)) {
             (Some(_), Some(_)) => {
@@ -298,11 +337,18 @@ impl Resolver {
             Value::String(text) => Policy::parse(text),
             other => Policy::from_value(other),
         };
+        let text = match &value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
         match parsed {
-            Ok(policy) => Some(NamedPolicy {
-                name: name.to_owned(),
-                policy,
-            }),
+            Ok(policy) => Some((
+                NamedPolicy {
+                    name: name.to_owned(),
+                    policy,
+                },
+                text,
+            )),
             Err(e) => {
                 self.problem(&at, format!("not a valid IAM policy: {e}"));
                 None
@@ -325,6 +371,7 @@ impl Resolver {
                 "oidc_providers",
                 // Read by `crate::imds` beside the world.
                 "node_role",
+                "users",
             ],
         )?;
         let account = self
@@ -403,6 +450,7 @@ impl Resolver {
         }
 
         let mut managed: BTreeMap<String, (String, NamedPolicy)> = BTreeMap::new();
+        let mut managed_policies = BTreeMap::new();
         for (i, p) in self.list(root, "policies", "").iter().enumerate() {
             let path = index("/policies", i);
             let Some(m) = self.mapping(
@@ -419,9 +467,24 @@ impl Resolver {
                 .string(m, "path", &path, false)
                 .unwrap_or_else(|| "/".to_owned());
             let arn = managed_policy_arn(&account, &iam_path, &name);
-            if let Some(doc) = self.document(m, "document", &path, &name)
-                && managed.insert(name.clone(), (arn, doc)).is_some()
-            {
+            let description = self.string(m, "description", &path, false);
+            let Some((doc, text)) = self.document_with_text(m, "document", &path, &name) else {
+                continue;
+            };
+            managed_policies.insert(
+                arn.clone(),
+                ManagedPolicy {
+                    name: name.clone(),
+                    path: irsa_core::arn::normalise_path(&iam_path),
+                    id: policy_id(&arn),
+                    arn: arn.clone(),
+                    description,
+                    document: text,
+                    policy: doc.clone(),
+                    create_date: 0,
+                },
+            );
+            if managed.insert(name.clone(), (arn, doc)).is_some() {
                 self.problem(
                     &child(&path, "name"),
                     format!("policy `{name}` is defined twice"),
@@ -459,7 +522,12 @@ impl Resolver {
             if let Err(e) = RoleArn::parse(arn.as_str()) {
                 self.problem(&child(&path, "name"), e.to_string());
             }
-            let trust = self.document(m, "trust_policy", &path, &format!("{name} trust policy"));
+            let trust =
+                self.document_with_text(m, "trust_policy", &path, &format!("{name} trust policy"));
+            let mut record = RoleRecord {
+                description: self.string(m, "description", &path, false),
+                ..RoleRecord::default()
+            };
             let mut policies = Vec::new();
             let mut managed_policy_arns = BTreeMap::new();
             let managed_list = self
@@ -469,6 +537,7 @@ impl Resolver {
                 let found = find_managed(&managed, reference).cloned();
                 match found {
                     Some((arn, doc)) => {
+                        record.attached.push((doc.name.clone(), arn.clone()));
                         managed_policy_arns.insert(doc.name.clone(), arn);
                         policies.push(doc);
                     }
@@ -487,10 +556,13 @@ impl Resolver {
                 let Some(iname) = self.string(im, "name", &ipath, true) else {
                     continue;
                 };
-                if let Some(doc) = self.document(im, "document", &ipath, &iname) {
+                if let Some((doc, text)) = self.document_with_text(im, "document", &ipath, &iname) {
                     // An inline policy sharing a managed policy's name makes the name ambiguous
                     // in explanations: no ARN is claimed for it.
                     managed_policy_arns.remove(&doc.name);
+                    record
+                        .inline_policy_documents
+                        .insert(doc.name.clone(), text);
                     policies.push(doc);
                 }
             }
@@ -499,6 +571,7 @@ impl Resolver {
                 Some(reference) => {
                     let found = find_managed(&managed, &reference).map(|(arn, doc)| {
                         managed_policy_arns.insert(doc.name.clone(), arn.clone());
+                        record.permissions_boundary_arn = Some(arn.clone());
                         doc.clone()
                     });
                     if found.is_none() {
@@ -530,7 +603,10 @@ impl Resolver {
                     3600
                 }
             };
-            let Some(trust_policy) = trust else { continue };
+            let Some((trust_policy, trust_text)) = trust else {
+                continue;
+            };
+            record.trust_policy_document = trust_text;
             let role = Role {
                 id: role_id(&account, &name),
                 arn,
@@ -539,6 +615,7 @@ impl Resolver {
                 managed_policy_arns,
                 permissions_boundary,
                 max_session_duration,
+                record,
             };
             if roles.insert(name.clone(), role).is_some() {
                 self.problem(
@@ -687,6 +764,8 @@ impl Resolver {
             tables.push(t.clone());
         }
 
+        let users = self.users(root, &account, &managed);
+
         Some(World {
             account,
             region,
@@ -695,7 +774,149 @@ impl Resolver {
             roles,
             service_accounts,
             tables,
+            users,
+            managed_policies,
         })
+    }
+
+    /// `users:`, plus the default administrator `admin` (inline `*` on `*`, one derived key) when
+    /// the file defines no user of that name.
+    fn users(
+        &mut self,
+        root: &Map<String, Value>,
+        account: &str,
+        managed: &BTreeMap<String, (String, NamedPolicy)>,
+    ) -> BTreeMap<String, User> {
+        let mut users = BTreeMap::new();
+        let mut key_ids = BTreeSet::new();
+        for (i, u) in self.list(root, "users", "").iter().enumerate() {
+            let path = index("/users", i);
+            let Some(m) = self.mapping(
+                u,
+                &path,
+                &[
+                    "name",
+                    "path",
+                    "access_keys",
+                    "managed_policies",
+                    "inline_policies",
+                ],
+            ) else {
+                continue;
+            };
+            let Some(name) = self.string(m, "name", &path, true) else {
+                continue;
+            };
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            {
+                self.problem(
+                    &child(&path, "name"),
+                    format!("`{name}` is not an IAM user name (1 to 64 of `[\\w+=,.@-]`)"),
+                );
+            }
+            let iam_path = irsa_core::arn::normalise_path(
+                &self
+                    .string(m, "path", &path, false)
+                    .unwrap_or_else(|| "/".to_owned()),
+            );
+            let mut access_keys = Vec::new();
+            let keys = self.list(m, "access_keys", &path);
+            for (j, k) in keys.iter().enumerate() {
+                let kpath = index(&child(&path, "access_keys"), j);
+                let Some(km) = self.mapping(k, &kpath, &["id", "secret"]) else {
+                    continue;
+                };
+                let (Some(id), Some(secret)) = (
+                    self.string(km, "id", &kpath, true),
+                    self.string(km, "secret", &kpath, true),
+                ) else {
+                    continue;
+                };
+                if !(id.starts_with("AKIA")
+                    && (16..=128).contains(&id.len())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()))
+                {
+                    self.problem(
+                        &child(&kpath, "id"),
+                        format!(
+                            "`{id}` is not a static access key id (`AKIA` and letters or digits)"
+                        ),
+                    );
+                }
+                access_keys.push(AccessKey {
+                    id,
+                    secret: SecretAccessKey::new(secret),
+                });
+            }
+            if keys.is_empty() {
+                access_keys.push(derived_access_key(account, &name, 0));
+            }
+            for key in &access_keys {
+                if !key_ids.insert(key.id.clone()) {
+                    self.problem(
+                        &child(&path, "access_keys"),
+                        format!("access key `{}` is used twice", key.id),
+                    );
+                }
+            }
+            let mut policies = Vec::new();
+            let mut managed_policy_arns = BTreeMap::new();
+            let managed_list = self
+                .strings(m, "managed_policies", &path)
+                .unwrap_or_default();
+            for (j, reference) in managed_list.iter().enumerate() {
+                match find_managed(managed, reference) {
+                    Some((arn, doc)) => {
+                        managed_policy_arns.insert(doc.name.clone(), arn.clone());
+                        policies.push(doc.clone());
+                    }
+                    None => self.problem(
+                        &index(&child(&path, "managed_policies"), j),
+                        format!("no policy named `{reference}` under `policies`"),
+                    ),
+                }
+            }
+            for (j, p) in self.list(m, "inline_policies", &path).iter().enumerate() {
+                let ipath = index(&child(&path, "inline_policies"), j);
+                let Some(im) = self.mapping(p, &ipath, &["name", "document", "document_file"])
+                else {
+                    continue;
+                };
+                let Some(iname) = self.string(im, "name", &ipath, true) else {
+                    continue;
+                };
+                if let Some(doc) = self.document(im, "document", &ipath, &iname) {
+                    managed_policy_arns.remove(&doc.name);
+                    policies.push(doc);
+                }
+            }
+            let user = User {
+                arn: format!("arn:aws:iam::{account}:user{iam_path}{name}"),
+                id: user_id(account, &name),
+                path: iam_path,
+                name: name.clone(),
+                access_keys,
+                policies,
+                managed_policy_arns,
+            };
+            if users.insert(name.clone(), user).is_some() {
+                self.problem(
+                    &child(&path, "name"),
+                    format!("user `{name}` is defined twice"),
+                );
+            }
+        }
+        if !users.contains_key(ADMIN_USER) {
+            let key = derived_access_key(account, ADMIN_USER, 0);
+            if key_ids.insert(key.id.clone()) {
+                users.insert(ADMIN_USER.to_owned(), admin_user(account, key));
+            }
+        }
+        users
     }
 }
 
@@ -811,6 +1032,48 @@ service_accounts:
         assert_eq!(
             world.service_accounts[0].role_arn(),
             Some("arn:aws:iam::123456789012:role/typo")
+        );
+    }
+
+    #[test]
+    fn users_get_keys_and_policies_and_admin_exists_by_default() {
+        let text = r#"
+policies:
+  - name: p
+    document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "iam:Get*", Resource: "*"}]}
+users:
+  - name: given
+    access_keys: [{id: AKIAGIVENKEY00000001, secret: s3cr3t}]
+    managed_policies: [p]
+  - name: derived
+"#;
+        let world = parse(text, Path::new("w.yaml")).unwrap();
+        let given = &world.users["given"];
+        assert_eq!(given.arn, "arn:aws:iam::123456789012:user/given");
+        assert_eq!(given.access_keys[0].id, "AKIAGIVENKEY00000001");
+        assert_eq!(
+            given.managed_policy_arns["p"],
+            "arn:aws:iam::123456789012:policy/p"
+        );
+        assert!(world.users["derived"].access_keys[0].id.starts_with("AKIA"));
+        let admin = &world.users[ADMIN_USER];
+        assert_eq!(admin.policies.len(), 1);
+        assert!(world.user_by_access_key(&admin.access_keys[0].id).is_some());
+        assert_eq!(world.managed_policies.len(), 1);
+
+        let err = parse(
+            "users:\n  - name: x\n    access_keys: [{id: ASIANOTSTATIC0000001, secret: s}]\n    managed_policies: [nope]\n",
+            Path::new("w.yaml"),
+        )
+        .unwrap_err();
+        let located: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert!(
+            located.contains(&"/users/0/access_keys/0/id"),
+            "{located:?}"
+        );
+        assert!(
+            located.contains(&"/users/0/managed_policies/0"),
+            "{located:?}"
         );
     }
 

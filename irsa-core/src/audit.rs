@@ -67,6 +67,17 @@ pub fn assumed_role_identity(session: &crate::Session) -> serde_json::Value {
     })
 }
 
+/// CloudTrail's `userIdentity` for an IAM user signing with a static key (type `IAMUser`).
+pub fn iam_user_identity(user: &crate::world::User, world: &crate::World) -> serde_json::Value {
+    serde_json::json!({
+        "type": "IAMUser",
+        "principalId": user.id,
+        "arn": user.arn,
+        "accountId": world.account,
+        "userName": user.name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

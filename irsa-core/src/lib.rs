@@ -11,6 +11,7 @@
 
 pub mod arn;
 pub mod audit;
+pub mod caller;
 pub mod clock;
 pub mod credential;
 pub mod secret;
@@ -18,7 +19,9 @@ pub mod session;
 pub mod token;
 pub mod trust;
 pub mod world;
+pub mod world_store;
 
 pub use secret::{SecretAccessKey, SessionToken, WebIdentityToken};
 pub use session::{MemorySessionStore, Session, SessionStore};
 pub use world::World;
+pub use world_store::WorldStore;

@@ -231,6 +231,7 @@ mod tests {
             managed_policy_arns: std::collections::BTreeMap::new(),
             permissions_boundary: None,
             max_session_duration: 3600,
+            record: Default::default(),
         };
         World {
             account: "111122223333".into(),
@@ -244,6 +245,8 @@ mod tests {
             roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
             service_accounts: vec![],
             tables: vec![],
+            users: Default::default(),
+            managed_policies: Default::default(),
         }
     }
 

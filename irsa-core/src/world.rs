@@ -1,5 +1,6 @@
 //! The emulated account and its clusters, resolved and validated: what the harness loads from a
-//! world file and shares, immutable, between STS and the gateway. Building it from YAML is the
+//! world file and shares between STS, IAM and the gateway (each request reads an immutable snapshot
+//! from a [`WorldStore`](crate::WorldStore); the IAM API publishes changed copies). Building it from YAML is the
 //! harness's job; this module owns only the resolved shape and its lookups.
 
 use std::collections::BTreeMap;
@@ -8,6 +9,7 @@ use iam_policy::NamedPolicy;
 use sha2::{Digest, Sha256};
 
 use crate::arn::{RoleArn, issuer_host_path, oidc_provider_arn};
+use crate::secret::SecretAccessKey;
 
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -25,6 +27,66 @@ pub struct World {
     pub service_accounts: Vec<ServiceAccount>,
     /// `CreateTable` requests, applied to DynamoDB Local at start.
     pub tables: Vec<serde_json::Value>,
+    /// IAM users by name: static access keys and their own policies.
+    pub users: BTreeMap<String, User>,
+    /// Customer managed policies by ARN (the world file's `policies` and `iam:CreatePolicy`).
+    pub managed_policies: BTreeMap<String, ManagedPolicy>,
+}
+
+/// An IAM user: a long-term principal signing with static `AKIA…` keys.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    /// `/` or `/team/`.
+    pub path: String,
+    /// `arn:aws:iam::<account>:user<path><name>`.
+    pub arn: String,
+    /// `AIDA` + 17 of `[A-Z2-7]` (`aws:userid`).
+    pub id: String,
+    pub access_keys: Vec<AccessKey>,
+    /// Attached managed and inline policies, named as in explanations.
+    pub policies: Vec<NamedPolicy>,
+    /// ARN of each managed policy among `policies`, by name.
+    pub managed_policy_arns: BTreeMap<String, String>,
+}
+
+/// A static access key pair of an IAM user.
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    /// `AKIA` + 16 of `[A-Z2-7]`.
+    pub id: String,
+    pub secret: SecretAccessKey,
+}
+
+/// A customer managed policy, with the document text as it was given (IAM returns it verbatim,
+/// URL-encoded).
+#[derive(Debug, Clone)]
+pub struct ManagedPolicy {
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    /// `ANPA` + 17 of `[A-Z2-7]`.
+    pub id: String,
+    pub description: Option<String>,
+    pub document: String,
+    pub policy: NamedPolicy,
+    /// Unix seconds.
+    pub create_date: i64,
+}
+
+/// What IAM keeps about a role besides what evaluation needs: for the IAM API's answers.
+#[derive(Debug, Clone, Default)]
+pub struct RoleRecord {
+    pub description: Option<String>,
+    /// Unix seconds.
+    pub create_date: i64,
+    /// The trust policy text as it was given.
+    pub trust_policy_document: String,
+    /// Inline policies: name → document text as given.
+    pub inline_policy_documents: BTreeMap<String, String>,
+    /// Attached managed policies, in attachment order: `(name, arn)`.
+    pub attached: Vec<(String, String)>,
+    pub permissions_boundary_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +103,11 @@ pub struct OidcProvider {
     pub url: String,
     pub arn: String,
     pub client_ids: Vec<String>,
+    /// SHA-1 fingerprints (40 hex characters, lower-case as IAM stores them) of the issuer's
+    /// certificate chain, as given to `CreateOpenIDConnectProvider`.
     pub thumbprints: Vec<String>,
+    /// Unix seconds; 0 until the stack stamps its start time.
+    pub create_date: i64,
 }
 
 impl OidcProvider {
@@ -51,6 +117,7 @@ impl OidcProvider {
             arn: oidc_provider_arn(account, issuer),
             client_ids,
             thumbprints: Vec::new(),
+            create_date: 0,
         }
     }
 }
@@ -69,6 +136,8 @@ pub struct Role {
     pub permissions_boundary: Option<NamedPolicy>,
     /// Seconds, 3600 to 43200.
     pub max_session_duration: u32,
+    /// What only the IAM API reads: texts as given, dates, attachment order.
+    pub record: RoleRecord,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +197,64 @@ impl World {
         self.service_accounts
             .iter()
             .find(|sa| sa.namespace == namespace && sa.name == name)
+    }
+
+    /// The IAM user owning a static access key id, with that key.
+    pub fn user_by_access_key(&self, access_key_id: &str) -> Option<(&User, &AccessKey)> {
+        self.users.values().find_map(|user| {
+            user.access_keys
+                .iter()
+                .find(|key| key.id == access_key_id)
+                .map(|key| (user, key))
+        })
+    }
+
+    /// Give every entity without a creation date (those loaded from a world file) `now`.
+    pub fn stamp_create_dates(&mut self, now: i64) {
+        for provider in &mut self.oidc_providers {
+            if provider.create_date == 0 {
+                provider.create_date = now;
+            }
+        }
+        for role in self.roles.values_mut() {
+            if role.record.create_date == 0 {
+                role.record.create_date = now;
+            }
+        }
+        for policy in self.managed_policies.values_mut() {
+            if policy.create_date == 0 {
+                policy.create_date = now;
+            }
+        }
+    }
+}
+
+/// A user id as IAM shapes it (`AIDA` + 17 of `[A-Z2-7]`), stable per account and user name.
+pub fn user_id(account: &str, user_name: &str) -> String {
+    let digest = Sha256::digest(format!("user/{account}/{user_name}"));
+    format!("AIDA{}", base32_upper(&digest, 17))
+}
+
+/// A managed policy id as IAM shapes it (`ANPA` + 17 of `[A-Z2-7]`), stable per ARN.
+pub fn policy_id(arn: &str) -> String {
+    let digest = Sha256::digest(format!("policy/{arn}"));
+    format!("ANPA{}", base32_upper(&digest, 17))
+}
+
+/// The `index`-th static access key of a user, derived deterministically from the account and
+/// user name when the world file gives none: `AKIA` + 16 of `[A-Z2-7]` (alphanumeric, as DynamoDB
+/// Local requires) and a 40-character secret. Deterministic on purpose: the harness is local and
+/// offline, and stable keys let a developer keep the same `admin.env` across restarts. Never use
+/// them anywhere real.
+pub fn derived_access_key(account: &str, user_name: &str, index: usize) -> AccessKey {
+    use base64::Engine as _;
+    let id_digest = Sha256::digest(format!("access-key/{account}/{user_name}/{index}"));
+    let secret_digest = Sha256::digest(format!("secret-key/{account}/{user_name}/{index}"));
+    let secret = base64::engine::general_purpose::STANDARD
+        .encode(secret_digest.get(..30).unwrap_or_default());
+    AccessKey {
+        id: format!("AKIA{}", base32_upper(&id_digest, 16)),
+        secret: SecretAccessKey::new(secret),
     }
 }
 
@@ -190,6 +317,19 @@ mod tests {
     }
 
     #[test]
+    fn derived_access_keys_have_aws_shapes_and_are_stable() {
+        let key = derived_access_key("111122223333", "admin", 0);
+        assert_eq!(key.id.len(), 20);
+        assert!(key.id.starts_with("AKIA"));
+        assert!(key.id.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(key.secret.expose().len(), 40);
+        assert_eq!(derived_access_key("111122223333", "admin", 0).id, key.id);
+        assert_ne!(derived_access_key("111122223333", "admin", 1).id, key.id);
+        assert!(user_id("111122223333", "admin").starts_with("AIDA"));
+        assert!(policy_id("arn:aws:iam::111122223333:policy/p").starts_with("ANPA"));
+    }
+
+    #[test]
     fn role_id_has_iam_shape() {
         let id = role_id("111122223333", "curity-dynamodb");
         assert_eq!(id.len(), 21);
@@ -214,6 +354,8 @@ mod tests {
             roles: BTreeMap::new(),
             service_accounts: vec![],
             tables: vec![],
+            users: BTreeMap::new(),
+            managed_policies: BTreeMap::new(),
         };
         assert!(
             world

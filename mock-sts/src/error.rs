@@ -18,6 +18,8 @@ pub enum StsError {
     AccessDenied,
     #[error("{message}")]
     Validation { message: String },
+    #[error("{message}")]
+    MalformedPolicyDocument { message: String },
     /// [rec] The text is AWS's Query-protocol wording as remembered, not captured for STS.
     #[error("Could not find operation {action} for version 2011-06-15")]
     InvalidAction { action: String },
@@ -51,6 +53,7 @@ impl StsError {
             StsError::ExpiredToken { .. } => "ExpiredTokenException",
             StsError::AccessDenied => "AccessDenied",
             StsError::Validation { .. } => "ValidationError",
+            StsError::MalformedPolicyDocument { .. } => "MalformedPolicyDocument",
             StsError::InvalidAction { .. } => "InvalidAction",
             StsError::MissingAction { .. } => "MissingAction",
             StsError::InvalidClientTokenId => "InvalidClientTokenId",

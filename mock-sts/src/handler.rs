@@ -9,12 +9,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use irsa_core::SessionStore;
-use irsa_core::World;
 use irsa_core::audit::{AuditSink, assumed_role_identity, redact_message, render_event_time};
+use irsa_core::caller::Caller;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
 use irsa_core::token::JwksSource;
 use irsa_core::trust::{WebIdentityRequest, assume_role_with_web_identity};
+use irsa_core::world::User;
+use irsa_core::{World, WorldStore};
 
 use crate::error::{StsError, StsErrorResponse};
 use crate::xml::XmlWriter;
@@ -24,7 +26,8 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 #[derive(Clone)]
 pub struct StsState {
-    pub world: Arc<World>,
+    /// The current world; each request reads one snapshot.
+    pub world: Arc<WorldStore>,
     pub keys: Arc<dyn JwksSource>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
@@ -66,13 +69,24 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             .map(|(_, v)| v.as_str())
     };
     let now = state.clock.now();
+    let world = state.world.snapshot();
     let mut session = None;
+    let mut user = None;
     let result = match get("Action") {
         Some("AssumeRoleWithWebIdentity") => {
-            assume_role_with_web_identity_op(state, &get, now, &request_id, &mut session)
+            let query = crate::query::Query::parse(&body);
+            assume_role_with_web_identity_op(state, &world, &query, now, &request_id, &mut session)
         }
         Some("GetCallerIdentity") => {
-            get_caller_identity_op(state, parts, &body, now, &request_id, &mut session)
+            get_caller_identity_op(state, &world, parts, &body, now, &request_id).map(
+                |(xml, caller)| {
+                    match caller {
+                        Caller::Session(s) => session = Some(s),
+                        Caller::User(u) => user = Some(u),
+                    }
+                    xml
+                },
+            )
         }
         Some(other) => Err(StsError::InvalidAction {
             action: other.to_owned(),
@@ -84,9 +98,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     };
     if let Some(sink) = &state.audit {
         sink.record(audit_record(
-            state,
+            &world,
             &get,
             session.as_deref(),
+            user.as_ref(),
             result.as_ref().err(),
             now,
             &request_id,
@@ -111,9 +126,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
 /// The CloudTrail-shaped record of one STS call. Never the web-identity token, the secret key or
 /// the session token: only the parameters and response elements CloudTrail itself keeps.
 fn audit_record<'a>(
-    state: &StsState,
+    world: &World,
     get: &dyn Fn(&str) -> Option<&'a str>,
     session: Option<&Session>,
+    user: Option<&User>,
     error: Option<&StsError>,
     now: i64,
     request_id: &str,
@@ -161,10 +177,11 @@ fn audit_record<'a>(
             (identity, serde_json::Value::Object(params), response)
         }
         _ => (
-            session.map_or_else(
-                || serde_json::json!({"type": "Unknown"}),
-                assumed_role_identity,
-            ),
+            match (session, user) {
+                (Some(s), _) => assumed_role_identity(s),
+                (None, Some(u)) => crate::signed::iam_user_identity(u, world),
+                (None, None) => serde_json::json!({"type": "Unknown"}),
+            },
             serde_json::Value::Null,
             serde_json::Value::Null,
         ),
@@ -175,7 +192,7 @@ fn audit_record<'a>(
         "eventTime": render_event_time(now),
         "eventSource": "sts.amazonaws.com",
         "eventName": action,
-        "awsRegion": state.world.region,
+        "awsRegion": world.region,
         "sourceIPAddress": serde_json::Value::Null,
         "requestParameters": request_parameters,
         "responseElements": response_elements,
@@ -184,7 +201,7 @@ fn audit_record<'a>(
         "readOnly": action == "GetCallerIdentity",
         "eventType": "AwsApiCall",
         "managementEvent": true,
-        "recipientAccountId": state.world.account,
+        "recipientAccountId": world.account,
         "eventCategory": "Management",
         "explanation": [],
     });
@@ -216,13 +233,15 @@ fn validation(errors: Vec<String>) -> StsError {
     }
 }
 
-fn assume_role_with_web_identity_op<'a>(
+fn assume_role_with_web_identity_op(
     state: &StsState,
-    get: &dyn Fn(&str) -> Option<&'a str>,
+    world: &World,
+    query: &crate::query::Query,
     now: i64,
     request_id: &str,
     out: &mut Option<Arc<Session>>,
 ) -> Result<String, StsError> {
+    let get = |name: &str| query.get(name);
     let mut errors = Vec::new();
     let role_arn = get("RoleArn");
     let session_name = get("RoleSessionName");
@@ -301,9 +320,16 @@ fn assume_role_with_web_identity_op<'a>(
             }
         },
     };
+    let inline_policy = get("Policy");
+    let policy_arns = query.struct_list("PolicyArns", "arn");
+    errors.extend(crate::session_policy::validate(
+        inline_policy,
+        policy_arns.as_deref(),
+    ));
     if !errors.is_empty() {
         return Err(validation(errors));
     }
+    let policy_arns = policy_arns.unwrap_or_default();
     let (Some(role_arn), Some(session_name), Some(token)) = (role_arn, session_name, token) else {
         return Err(validation(vec!["missing required parameter".into()]));
     };
@@ -313,17 +339,20 @@ fn assume_role_with_web_identity_op<'a>(
         web_identity_token: token,
         duration_seconds,
     };
-    let grant =
-        match assume_role_with_web_identity(&state.world, state.keys.as_ref(), &request, now) {
-            Ok(grant) => grant,
-            Err(cause) => {
-                // The one info line for this request is written by `handle`; this adds why.
-                tracing::debug!(resource = role_arn, reason = %cause, "assume role refused");
-                return Err(StsError::from(&cause));
-            }
-        };
+    let grant = match assume_role_with_web_identity(world, state.keys.as_ref(), &request, now) {
+        Ok(grant) => grant,
+        Err(cause) => {
+            // The one info line for this request is written by `handle`; this adds why.
+            tracing::debug!(resource = role_arn, reason = %cause, "assume role refused");
+            return Err(StsError::from(&cause));
+        }
+    };
+    let session_policies = crate::session_policy::resolve(world, inline_policy, &policy_arns)?;
+    let packed = (inline_policy.is_some() || !policy_arns.is_empty())
+        .then(|| crate::session_policy::packed_policy_size(inline_policy, &policy_arns));
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
-    let session = Session::from_grant(grant, now, &mut fill);
+    let mut session = Session::from_grant(grant, now, &mut fill);
+    session.session_policies = session_policies;
     let session = state.sessions.insert(session);
     *out = Some(Arc::clone(&session));
     tracing::info!(
@@ -338,11 +367,22 @@ fn assume_role_with_web_identity_op<'a>(
         access_key_id = session.access_key_id(),
         "assumed role"
     );
-    Ok(render_assume_role_with_web_identity(&session, request_id))
+    Ok(render_assume_role_with_web_identity_with(
+        &session, packed, request_id,
+    ))
 }
 
 /// The success body; `request_id` is the one also sent in `x-amzn-RequestId`.
 pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str) -> String {
+    render_assume_role_with_web_identity_with(session, None, request_id)
+}
+
+/// The success body with `PackedPolicySize` when session policies were passed.
+pub fn render_assume_role_with_web_identity_with(
+    session: &Session,
+    packed_policy_size: Option<u32>,
+    request_id: &str,
+) -> String {
     let mut w = XmlWriter::new();
     w.open_root("AssumeRoleWithWebIdentityResponse")
         .open("AssumeRoleWithWebIdentityResult");
@@ -353,6 +393,9 @@ pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str)
         .leaf("AssumedRoleId", &session.assumed_role_id)
         .leaf("Arn", &session.assumed_role_arn)
         .close("AssumedRoleUser");
+    if let Some(size) = packed_policy_size {
+        w.leaf("PackedPolicySize", &size.to_string());
+    }
     if let Some(wi) = &session.web_identity {
         // EKS shows the provider ARN here (wire-contracts §1.3), not the `iss` the API docs name.
         w.leaf("Provider", &wi.provider_arn);
@@ -382,18 +425,19 @@ pub fn render_assume_role_with_web_identity(session: &Session, request_id: &str)
 
 fn get_caller_identity_op(
     state: &StsState,
+    world: &World,
     parts: &http::request::Parts,
     body: &[u8],
     now: i64,
     request_id: &str,
-    out: &mut Option<Arc<Session>>,
-) -> Result<String, StsError> {
-    let session = authenticate(state, parts, body, now)?;
-    *out = Some(Arc::clone(&session));
+) -> Result<(String, Caller), StsError> {
+    let signed =
+        crate::signed::authenticate(world, state.sessions.as_ref(), parts, body, now, "sts")?;
+    let caller = signed.caller;
     tracing::info!(
         service = "sts",
         action = "sts:GetCallerIdentity",
-        principal = session.assumed_role_arn,
+        principal = caller.arn(),
         decision = "allow",
         request_id,
         "caller identity"
@@ -401,66 +445,13 @@ fn get_caller_identity_op(
     let mut w = XmlWriter::new();
     w.open_root("GetCallerIdentityResponse")
         .open("GetCallerIdentityResult")
-        .leaf("Arn", &session.assumed_role_arn)
-        .leaf("UserId", &session.assumed_role_id)
-        .leaf("Account", session.role.arn.account())
+        .leaf("Arn", caller.arn())
+        .leaf("UserId", caller.user_id())
+        .leaf("Account", caller.account())
         .close("GetCallerIdentityResult")
         .open("ResponseMetadata")
         .leaf("RequestId", request_id)
         .close("ResponseMetadata")
         .close("GetCallerIdentityResponse");
-    Ok(w.finish())
-}
-
-/// SigV4 for signed STS calls, in the order of wire-contracts §4.2, with STS's codes.
-fn authenticate(
-    state: &StsState,
-    parts: &http::request::Parts,
-    body: &[u8],
-    now: i64,
-) -> Result<Arc<Session>, StsError> {
-    use sigv4_verify::SigErrorKind;
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let request = sigv4_verify::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body,
-    };
-    let policy = sigv4_verify::Policy {
-        service: "sts".to_owned(),
-        max_skew: time::Duration::minutes(15),
-    };
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let map = |e: sigv4_verify::SigError| match e.kind() {
-        SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
-        SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
-            message: e.to_string(),
-        },
-        SigErrorKind::InvalidSignature => StsError::SignatureDoesNotMatch {
-            message: e.to_string(),
-        },
-    };
-    let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
-    let session = state
-        .sessions
-        .get(&parsed.access_key_id)
-        .ok_or(StsError::InvalidClientTokenId)?;
-    let secret =
-        sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
-    sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-    match parsed.security_token.as_deref() {
-        Some(token) if session.credentials.session_token.matches(token) => {}
-        _ => return Err(StsError::InvalidClientTokenId),
-    }
-    if session.is_expired(now) {
-        return Err(StsError::ExpiredSessionToken);
-    }
-    Ok(session)
+    Ok((w.finish(), caller))
 }

@@ -1,7 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod eks;
 pub mod error;
 pub mod handler;
+pub mod iam;
+pub mod iam_handler;
+pub mod query;
+pub mod session_policy;
+pub mod signed;
 pub mod xml;
 
 pub use error::StsError;

@@ -45,6 +45,13 @@ impl XmlWriter {
         self
     }
 
+    /// The root element in another Query service's namespace (IAM's).
+    pub fn open_root_ns(&mut self, name: &str, namespace: &str) -> &mut Self {
+        let _ = writeln!(self.out, "<{name} xmlns=\"{namespace}\">");
+        self.depth += 1;
+        self
+    }
+
     pub fn close(&mut self, name: &str) -> &mut Self {
         self.depth = self.depth.saturating_sub(1);
         self.indent();

@@ -39,6 +39,7 @@ fn fixture() -> Fixture {
         policies: vec![],
         permissions_boundary: None,
         max_session_duration: 3600,
+        record: Default::default(),
         managed_policy_arns: Default::default(),
     };
     let world = World {
@@ -53,6 +54,8 @@ fn fixture() -> Fixture {
         roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
         service_accounts: vec![],
         tables: vec![],
+        users: Default::default(),
+        managed_policies: Default::default(),
     };
     let issuers = Arc::new(Issuers::new([Issuer::new(
         "c",
@@ -62,7 +65,7 @@ fn fixture() -> Fixture {
     let sessions = Arc::new(MemorySessionStore::new());
     Fixture {
         state: StsState {
-            world: Arc::new(world),
+            world: Arc::new(irsa_core::WorldStore::new(world)),
             keys: issuers.clone(),
             sessions: sessions.clone(),
             clock: Arc::new(FixedClock(NOW)),
@@ -312,4 +315,71 @@ async fn an_unknown_action_is_named() {
         "Could not find operation AssumeRoleWithSAML for version 2011-06-15",
     )
     .await;
+}
+
+const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}]}"#;
+
+#[tokio::test]
+async fn an_inline_session_policy_is_carried_by_the_session_with_its_packed_size() {
+    let f = fixture();
+    let t = token(&f, "curity");
+    let mut params = arwwi(&t, "with-policy");
+    params.push(("Policy", READ_ONLY));
+    let (status, _, body) = post(&f, &params).await;
+    assert_eq!(status, 200, "{body}");
+    let size: u32 = between(&body, "PackedPolicySize").parse().unwrap();
+    assert!((1..=100).contains(&size), "{size}");
+    let session = f.sessions.get(between(&body, "AccessKeyId")).unwrap();
+    assert_eq!(session.session_policies.len(), 1);
+    assert_eq!(session.session_policies[0].name, "session policy");
+}
+
+#[tokio::test]
+async fn session_policy_errors_have_awss_codes_statuses_and_texts() {
+    let f = fixture();
+    let t = token(&f, "curity");
+    let mut params = arwwi(&t, "bad-policy");
+    params.push(("Policy", "{not json"));
+    let (status, _, body) = post(&f, &params).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(between(&body, "Code"), "MalformedPolicyDocument");
+    assert_eq!(
+        between(&body, "Message"),
+        "The policy is not in the valid JSON format."
+    );
+
+    let long = format!(
+        "{{\"Version\":\"2012-10-17\",\"Statement\":[],\"Id\":\"{}\"}}",
+        "x".repeat(2100)
+    );
+    let arns: Vec<String> = (0..11)
+        .map(|i| format!("arn:aws:iam::111122223333:policy/p{i}"))
+        .collect();
+    let keys: Vec<String> = (1..=11)
+        .map(|i| format!("PolicyArns.member.{i}.arn"))
+        .collect();
+    let mut params = arwwi(&t, "too-much");
+    params.push(("Policy", &long));
+    for (k, v) in keys.iter().zip(&arns) {
+        params.push((k, v));
+    }
+    let (status, _, body) = post(&f, &params).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(between(&body, "Code"), "ValidationError");
+    let message = between(&body, "Message");
+    assert!(
+        message.starts_with("2 validation errors detected: "),
+        "{message}"
+    );
+    assert!(message.contains("at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"));
+    assert!(message.contains("at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10"));
+
+    let mut params = arwwi(&t, "missing-managed");
+    params.push((
+        "PolicyArns.member.1.arn",
+        "arn:aws:iam::111122223333:policy/nope",
+    ));
+    let (status, _, body) = post(&f, &params).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(between(&body, "Code"), "MalformedPolicyDocument");
 }

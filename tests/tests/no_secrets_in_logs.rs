@@ -342,6 +342,13 @@ async fn no_token_secret_key_session_token_or_signature_reaches_the_logs_or_stat
         );
     }
 
+    // The administrator's static secret is in `env/admin.env` by design, never in the logs.
+    let admin = &stack.world().users["admin"].access_keys[0];
+    assert!(
+        !text.contains(admin.secret.expose()),
+        "the admin secret key is in the logs"
+    );
+
     // The state dir holds tokens by design (`tokens/`: the pod reads its token there); nothing
     // else in it may hold a credential or signature.
     let tokens = stack.state_dir().join("tokens");

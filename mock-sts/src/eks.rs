@@ -1,0 +1,242 @@
+//! EKS `DescribeCluster` (REST-JSON, `GET /clusters/{name}`, SigV4 service `eks`): enough of the
+//! cluster for the tutorial's `aws eks describe-cluster --query cluster.identity.oidc.issuer`.
+//! The issuer and name come from the world; the rest is fixed, EKS-shaped data.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use iam_policy::Decision;
+use irsa_core::World;
+use irsa_core::world::Cluster;
+
+use crate::error::StsError;
+use crate::handler::StsState;
+
+/// The Kubernetes version reported for every cluster. [rec] a current EKS version.
+pub const KUBERNETES_VERSION: &str = "1.32";
+
+/// A REST-JSON error: code (in `x-amzn-ErrorType`), HTTP status, JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EksError {
+    pub code: &'static str,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// The cluster name of a `DescribeCluster` path, percent-decoded.
+pub fn cluster_name(path: &str) -> Option<String> {
+    let raw = path.strip_prefix("/clusters/")?;
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    let decoded: Vec<(String, String)> =
+        serde_urlencoded::from_str(&format!("n={}", raw.replace('+', "%2B"))).ok()?;
+    decoded.into_iter().next().map(|(_, v)| v)
+}
+
+/// `{"cluster": {...}}` for a world cluster. `endpoint` is the harness itself (not an
+/// `*.eks.amazonaws.com` name, so nothing derived from it reaches AWS).
+pub fn render_cluster(
+    world: &World,
+    cluster: &Cluster,
+    endpoint: &str,
+    created_at: i64,
+) -> serde_json::Value {
+    serde_json::json!({
+        "cluster": {
+            "name": cluster.name,
+            "arn": cluster_arn(world, &cluster.name),
+            "createdAt": created_at,
+            "version": KUBERNETES_VERSION,
+            "endpoint": endpoint,
+            "roleArn": format!("arn:aws:iam::{}:role/eksClusterRole", world.account),
+            "identity": {"oidc": {"issuer": cluster.issuer}},
+            "status": "ACTIVE",
+            "platformVersion": "eks.1",
+            "tags": {},
+            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
+        }
+    })
+}
+
+pub fn cluster_arn(world: &World, name: &str) -> String {
+    format!(
+        "arn:aws:eks:{}:{}:cluster/{name}",
+        world.region, world.account
+    )
+}
+
+/// [mem] EKS's text for an unknown cluster, as `aws eks describe-cluster` prints it.
+pub fn not_found(name: &str) -> EksError {
+    EksError {
+        code: "ResourceNotFoundException",
+        status: 404,
+        body: serde_json::json!({
+            "clusterName": name,
+            "message": format!("No cluster found for name: {name}."),
+        }),
+    }
+}
+
+/// Signed-call failures in REST-JSON services' coral codes. [rec] EKS's own captures were not
+/// found; these are the codes DynamoDB (also coral) answers, with the Query texts.
+fn from_signed(e: &StsError) -> EksError {
+    let (code, status) = match e {
+        StsError::InvalidClientTokenId => ("UnrecognizedClientException", 403),
+        StsError::ExpiredSessionToken => ("ExpiredTokenException", 403),
+        StsError::SignatureDoesNotMatch { .. } => ("InvalidSignatureException", 403),
+        StsError::IncompleteSignature { .. } => ("IncompleteSignatureException", 400),
+        _ => ("MissingAuthenticationTokenException", 403),
+    };
+    EksError {
+        code,
+        status,
+        body: serde_json::json!({"message": e.to_string()}),
+    }
+}
+
+/// Handle `GET /clusters/{name}`.
+pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response {
+    let now = state.clock.now();
+    let world = state.world.snapshot();
+    let mut caller = None;
+    let result = describe(state, &world, parts, now, &mut caller);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    if let Some(sink) = &state.audit {
+        let identity = match &caller {
+            Some(irsa_core::caller::Caller::Session(s)) => {
+                irsa_core::audit::assumed_role_identity(s)
+            }
+            Some(irsa_core::caller::Caller::User(u)) => {
+                irsa_core::audit::iam_user_identity(u, &world)
+            }
+            None => serde_json::json!({"type": "Unknown"}),
+        };
+        let mut record = serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": identity,
+            "eventTime": irsa_core::audit::render_event_time(now),
+            "eventSource": "eks.amazonaws.com",
+            "eventName": "DescribeCluster",
+            "awsRegion": world.region,
+            "requestParameters": {"name": cluster_name(parts.uri.path())},
+            "responseElements": serde_json::Value::Null,
+            "requestID": request_id,
+            "eventID": uuid::Uuid::new_v4().to_string(),
+            "readOnly": true,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": world.account,
+            "eventCategory": "Management",
+            "explanation": [],
+        });
+        if let (Err(e), Some(map)) = (&result, record.as_object_mut()) {
+            map.insert("errorCode".into(), e.code.into());
+            let message = e.body["message"].as_str().unwrap_or_default();
+            map.insert(
+                "errorMessage".into(),
+                irsa_core::audit::redact_message(message).into(),
+            );
+        }
+        sink.record(record);
+    }
+    let (status, body, code) = match result {
+        Ok(body) => (StatusCode::OK, body, None),
+        Err(e) => (
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.body,
+            Some(e.code),
+        ),
+    };
+    tracing::info!(
+        service = "eks",
+        action = "eks:DescribeCluster",
+        status = status.as_u16(),
+        error = code.unwrap_or("-"),
+        "eks call"
+    );
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    if let Some(code) = code {
+        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+    }
+    response
+}
+
+fn describe(
+    state: &StsState,
+    world: &World,
+    parts: &http::request::Parts,
+    now: i64,
+    out: &mut Option<irsa_core::caller::Caller>,
+) -> Result<serde_json::Value, EksError> {
+    let signed =
+        crate::signed::authenticate(world, state.sessions.as_ref(), parts, b"", now, "eks")
+            .map_err(|e| from_signed(&e))?;
+    *out = Some(signed.caller.clone());
+    let name = cluster_name(parts.uri.path()).unwrap_or_default();
+    let arn = cluster_arn(world, &name);
+    let evaluation =
+        signed
+            .caller
+            .evaluate(world, "eks:DescribeCluster", &arn, &signed.region, now);
+    if evaluation.decision != Decision::Allow {
+        return Err(EksError {
+            code: "AccessDeniedException",
+            status: 403,
+            body: serde_json::json!({"message": format!(
+                "User: {} is not authorized to perform: eks:DescribeCluster on resource: {arn}",
+                signed.caller.arn()
+            )}),
+        });
+    }
+    let cluster = world.cluster(&name).ok_or_else(|| not_found(&name))?;
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let created_at = world
+        .oidc_providers
+        .iter()
+        .map(|p| p.create_date)
+        .min()
+        .unwrap_or(now);
+    Ok(render_cluster(
+        world,
+        cluster,
+        &format!("http://{host}"),
+        created_at,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_cluster_name_from_the_path() {
+        assert_eq!(
+            cluster_name("/clusters/curity-dynamo-irsa").as_deref(),
+            Some("curity-dynamo-irsa")
+        );
+        assert_eq!(cluster_name("/clusters/a%20b").as_deref(), Some("a b"));
+        assert_eq!(cluster_name("/clusters/"), None);
+        assert_eq!(cluster_name("/clusters/a/nodegroups"), None);
+    }
+
+    #[test]
+    fn an_unknown_cluster_is_not_found_with_its_name() {
+        let e = not_found("nope");
+        assert_eq!((e.code, e.status), ("ResourceNotFoundException", 404));
+        assert_eq!(e.body["message"], "No cluster found for name: nope.");
+    }
+}
