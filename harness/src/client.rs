@@ -229,6 +229,78 @@ impl WireClient {
     }
 }
 
+/// The node role's credentials from instance metadata, as SDKs get them: IMDSv2 token
+/// (`PUT /latest/api/token`), role name, then the role's credentials document.
+pub async fn imds_credentials(endpoint: &str) -> anyhow::Result<Credentials> {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let base = endpoint.trim_end_matches('/');
+    let call = |method: http::Method, path: &str, header: (&str, String)| {
+        Request::builder()
+            .method(method)
+            .uri(format!("{base}{path}"))
+            .header(header.0, header.1)
+            .body(Full::new(Bytes::new()))
+    };
+    let read = |response: hyper::Response<hyper::body::Incoming>| async move {
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if !status.is_success() {
+            anyhow::bail!("instance metadata answered {status}: {text}");
+        }
+        Ok::<String, anyhow::Error>(text)
+    };
+    let token = read(
+        client
+            .request(call(
+                http::Method::PUT,
+                "/latest/api/token",
+                ("x-aws-ec2-metadata-token-ttl-seconds", "21600".into()),
+            )?)
+            .await?,
+    )
+    .await?;
+    let path = "/latest/meta-data/iam/security-credentials/";
+    let roles = read(
+        client
+            .request(call(
+                http::Method::GET,
+                path,
+                ("x-aws-ec2-metadata-token", token.clone()),
+            )?)
+            .await?,
+    )
+    .await?;
+    let role = roles
+        .lines()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("instance metadata lists no role"))?;
+    let document = read(
+        client
+            .request(call(
+                http::Method::GET,
+                &format!("{path}{role}"),
+                ("x-aws-ec2-metadata-token", token),
+            )?)
+            .await?,
+    )
+    .await?;
+    let json: serde_json::Value = serde_json::from_str(&document)?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("instance metadata credentials lack `{name}`"))
+    };
+    Ok(Credentials {
+        access_key_id: field("AccessKeyId")?,
+        secret_access_key: irsa_core::SecretAccessKey::new(field("SecretAccessKey")?),
+        session_token: Some(irsa_core::SessionToken::new(field("Token")?)),
+        assumed_role_arn: format!("instance profile role {role}"),
+    })
+}
+
 /// The headers of an unsigned request (`host` is set by the connection).
 fn unsigned(base: &[(&str, &str)]) -> Vec<(String, String)> {
     base.iter()

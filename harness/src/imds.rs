@@ -122,7 +122,7 @@ pub fn parse_node_role(doc: &Value, world: &World) -> Result<Option<NodeRole>, S
 pub fn load_node_role(path: &Path, world: &World) -> anyhow::Result<Option<NodeRole>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let doc: Value = serde_saphyr::from_str(&text)
+    let doc: Value = scenarios::from_yaml(&text)
         .map_err(|e| anyhow!("{}: not valid YAML: {e}", path.display()))?;
     parse_node_role(&doc, world).map_err(|e| anyhow!("{}: {e}", path.display()))
 }

@@ -299,7 +299,7 @@ fn parse_files(files: &[PathBuf]) -> anyhow::Result<(Vec<LoadedScenario>, String
 }
 
 /// Both stages for every file; every problem of every file is reported at once.
-pub fn load_and_resolve(files: &[PathBuf]) -> anyhow::Result<Vec<(World, Vec<ScenarioFile>)>> {
+pub fn load_and_resolve(files: &[PathBuf]) -> anyhow::Result<Vec<Group>> {
     let (loaded, mut errors) = parse_files(files)?;
     match resolve_all(loaded) {
         Ok(groups) if errors.is_empty() => Ok(groups.into_values().collect()),
@@ -321,10 +321,8 @@ enum WorldKey {
 
 /// Stage two: load each world and check every scenario against it; all problems of all files
 /// are reported together, each with its file, line and path.
-fn resolve_all(
-    scenarios: Vec<LoadedScenario>,
-) -> anyhow::Result<BTreeMap<WorldKey, (World, Vec<ScenarioFile>)>> {
-    let mut groups: BTreeMap<WorldKey, (World, Vec<ScenarioFile>)> = BTreeMap::new();
+fn resolve_all(scenarios: Vec<LoadedScenario>) -> anyhow::Result<BTreeMap<WorldKey, Group>> {
+    let mut groups: BTreeMap<WorldKey, Group> = BTreeMap::new();
     let mut errors = String::new();
     for loaded in scenarios {
         let base = loaded.file.parent().unwrap_or(Path::new("."));
@@ -333,23 +331,32 @@ fn resolve_all(
                 let path = base.join(path);
                 let key = WorldKey::File(path.clone());
                 match groups.get(&key) {
-                    Some((world, _)) => (key, Ok(world.clone())),
+                    Some(group) => (key, Ok((group.world.clone(), group.node.clone()))),
                     None => (
                         key,
                         crate::world_file::load(&path)
-                            .map(|l| l.world)
-                            .map_err(|e| e.to_string()),
+                            .map_err(|e| e.to_string())
+                            .and_then(|l| {
+                                let node = crate::imds::load_node_role(&path, &l.world)
+                                    .map_err(|e| e.to_string())?;
+                                Ok((l.world, node))
+                            }),
                     ),
                 }
             }
             WorldRef::Inline(value) => (
                 WorldKey::Inline(loaded.file.clone()),
                 crate::world_file::parse(&value.to_string(), &loaded.file)
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| e.to_string())
+                    .and_then(|world| {
+                        let node = crate::imds::parse_node_role(value, &world)
+                            .map_err(|e| format!("{}: {e}", loaded.file.display()))?;
+                        Ok((world, node))
+                    }),
             ),
         };
-        let world = match world {
-            Ok(world) => world,
+        let (world, node) = match world {
+            Ok(found) => found,
             Err(e) => {
                 errors.push_str(&format!(
                     "{}: its world cannot be loaded:\n{e}",
@@ -358,7 +365,7 @@ fn resolve_all(
                 continue;
             }
         };
-        let problems = scenarios::resolve(&loaded.scenario, &world_names(&world));
+        let problems = scenarios::resolve(&loaded.scenario, &world_names(&world, node.is_some()));
         if !problems.is_empty() {
             errors.push_str(
                 &ScenarioError::located(&loaded.file.display().to_string(), &loaded.text, problems)
@@ -368,8 +375,12 @@ fn resolve_all(
         }
         groups
             .entry(key)
-            .or_insert_with(|| (world, Vec::new()))
-            .1
+            .or_insert_with(|| Group {
+                world,
+                node,
+                scenarios: Vec::new(),
+            })
+            .scenarios
             .push(loaded.scenario);
     }
     if errors.is_empty() {
@@ -379,26 +390,26 @@ fn resolve_all(
     }
 }
 
-fn world_names(world: &World) -> WorldNames {
+/// Scenarios sharing one world, and so one stack.
+#[derive(Debug)]
+pub struct Group {
+    pub world: World,
+    /// The world's `node_role:`, served on instance metadata.
+    pub node: Option<crate::imds::NodeRole>,
+    pub scenarios: Vec<ScenarioFile>,
+}
+
+fn world_names(world: &World, has_node_role: bool) -> WorldNames {
     WorldNames {
         service_accounts: world
             .service_accounts
             .iter()
             .map(|sa| format!("{}/{}", sa.namespace, sa.name))
             .collect(),
-        users: world_users(world),
+        users: world.users.keys().cloned().collect(),
         clusters: world.clusters.iter().map(|c| c.name.clone()).collect(),
-        has_node_role: world_has_node_role(world),
+        has_node_role,
     }
-}
-
-/// The IAM users of the world (none until the world has users).
-fn world_users(_world: &World) -> Vec<String> {
-    Vec::new()
-}
-
-fn world_has_node_role(_world: &World) -> bool {
-    false
 }
 
 /// How many worlds' stacks run at once.
@@ -420,7 +431,7 @@ pub async fn run(
     };
     let tools = if groups
         .iter()
-        .flat_map(|(_, s)| s)
+        .flat_map(|g| &g.scenarios)
         .flat_map(|s| &s.steps)
         .any(|step| matches!(step.action, Action::Exec { .. }))
     {
@@ -433,26 +444,36 @@ pub async fn run(
     let total = groups.len();
     let tools = tools.as_ref();
     let shared = &shared;
-    let jobs = groups
-        .into_iter()
-        .enumerate()
-        .map(|(i, (world, scenarios))| async move {
-            let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-            if total > 1 {
-                eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
-            }
-            let stack = Stack::start(StackConfig {
-                world,
-                port: 0,
-                state_dir: state_root.join(format!("world-{i}")),
-                dynamodb: shared.clone(),
-            })
-            .await?;
-            let mut report = Report::default();
-            let result = run_on(&stack, &scenarios, tools, &mut report).await;
-            stack.shutdown().await;
-            result.map(|()| report)
-        });
+    let jobs = groups.into_iter().enumerate().map(|(i, group)| async move {
+        let Group {
+            world,
+            node,
+            scenarios,
+        } = group;
+        let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        if total > 1 {
+            eprintln!("[{}/{total}] {}", i + 1, names.join(", "));
+        }
+        let stack = Stack::start(StackConfig {
+            world,
+            port: 0,
+            state_dir: state_root.join(format!("world-{i}")),
+            dynamodb: shared.clone(),
+        })
+        .await?;
+        let imds = match node {
+            Some(node) => Some(crate::imds::ImdsServer::start(&stack, node).await?),
+            None => None,
+        };
+        let actors = Actors {
+            imds: imds.as_ref().map(|i| i.node_endpoint().to_owned()),
+        };
+        let mut report = Report::default();
+        let result = run_on(&stack, &scenarios, &actors, tools, &mut report).await;
+        drop(imds);
+        stack.shutdown().await;
+        result.map(|()| report)
+    });
     let mut report = Report::default();
     let reports: Vec<anyhow::Result<Report>> = futures_util::stream::iter(jobs)
         .buffered(PARALLEL_WORLDS)
@@ -465,10 +486,18 @@ pub async fn run(
     Ok(report)
 }
 
+/// How actors other than service accounts get credentials on this stack.
+#[derive(Debug, Clone, Default)]
+pub struct Actors {
+    /// The node view of the instance metadata service serving the world's `node_role`.
+    pub imds: Option<String>,
+}
+
 /// Run scenarios against a started stack, appending to `report`.
 pub async fn run_on(
     stack: &Stack,
     scenarios: &[ScenarioFile],
+    actors: &Actors,
     tools: Option<&crate::python::PythonTools>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
@@ -482,7 +511,17 @@ pub async fn run_on(
             }
             let (got, request_id) = match &step.action {
                 Action::Call { call, request } => {
-                    run_call(stack, &client, &region, step, call, request, &mut sessions).await?
+                    run_call(
+                        stack,
+                        &client,
+                        actors,
+                        &region,
+                        step,
+                        call,
+                        request,
+                        &mut sessions,
+                    )
+                    .await?
                 }
                 Action::Exec { argv } => (run_exec(stack, step, argv, tools).await?, None),
             };
@@ -749,6 +788,7 @@ fn mint_with_overrides(
 async fn credentials_for(
     stack: &Stack,
     client: &WireClient,
+    actors: &Actors,
     step: &Step,
     assume: Option<&serde_json::Value>,
     sessions: &mut Sessions,
@@ -762,14 +802,27 @@ async fn credentials_for(
     let answer = match &step.actor {
         Actor::Anonymous => return Ok(None),
         Actor::User { name } => {
-            return Err(anyhow!(
-                "acting as IAM user `{name}` is not available in this build"
-            ));
+            let world = stack.world_store().snapshot();
+            let user = world
+                .users
+                .get(name)
+                .ok_or_else(|| anyhow!("`{name}` is not an IAM user of the world"))?;
+            let key = user
+                .access_keys
+                .first()
+                .ok_or_else(|| anyhow!("IAM user `{name}` has no access key"))?;
+            Ok(Credentials {
+                access_key_id: key.id.clone(),
+                secret_access_key: key.secret.clone(),
+                session_token: None,
+                assumed_role_arn: user.arn.clone(),
+            })
         }
         Actor::NodeRole => {
-            return Err(anyhow!(
-                "acting as the node role is not available in this build"
-            ));
+            let endpoint = actors.imds.as_deref().ok_or_else(|| {
+                anyhow!("the world has no `node_role` served on instance metadata")
+            })?;
+            Ok(crate::client::imds_credentials(endpoint).await?)
         }
         Actor::ServiceAccount { namespace, name } => {
             let sa = stack
@@ -825,9 +878,11 @@ async fn credentials_for(
     Ok(Some(answer))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_call(
     stack: &Stack,
     client: &WireClient,
+    actors: &Actors,
     region: &str,
     step: &Step,
     call: &Call,
@@ -836,7 +891,7 @@ async fn run_call(
 ) -> anyhow::Result<(Outcome, Option<String>)> {
     let assume =
         (call.service == "sts" && call.operation == "AssumeRoleWithWebIdentity").then_some(request);
-    let credentials = match credentials_for(stack, client, step, assume, sessions).await? {
+    let credentials = match credentials_for(stack, client, actors, step, assume, sessions).await? {
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => {
             return Ok((
