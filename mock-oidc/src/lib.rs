@@ -4,6 +4,6 @@ pub mod issuer;
 pub mod key;
 pub mod routes;
 
-pub use issuer::{Issuer, Issuers, TokenSpec};
+pub use issuer::{Issuer, Issuers, KeyChoice, Rotation, TokenOverrides, TokenSpec, token_claims};
 pub use key::SigningKey;
 pub use routes::router;

@@ -436,8 +436,18 @@ fn authenticate(
         service: "sts".to_owned(),
         max_skew: time::Duration::minutes(15),
     };
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // Skew is judged against the wall clock or the harness clock, whichever is nearer the
+    // request's date (`irsa_core::clock`): a moved harness clock must not make an honest SDK's
+    // signature look skewed. Expiry below still follows the harness clock (`now`).
+    let skew_reference = irsa_core::clock::signature_reference_for(
+        state.clock.as_ref(),
+        parts
+            .headers
+            .get("x-amz-date")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let now_dt = time::OffsetDateTime::from_unix_timestamp(skew_reference)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let map = |e: sigv4_verify::SigError| match e.kind() {
         SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
         SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
