@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 pub mod client;
 pub mod clock;
+pub mod control;
 pub mod dynamodb_local;
 pub mod edge;
 pub mod python;

@@ -63,6 +63,12 @@ enum Command {
         #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
         state_dir: PathBuf,
     },
+    /// Read or move the clock of a running `irsa up` (found by `--state-dir`).
+    Clock(irsa_harness::control::ClockArgs),
+    /// Print a service account's token from a running `irsa up`, optionally with overrides that reproduce STS failures.
+    Token(irsa_harness::control::TokenArgs),
+    /// Give a cluster's issuer a new signing key in a running `irsa up`, keeping or dropping the old one.
+    RotateKey(irsa_harness::control::RotateKeyArgs),
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -174,6 +180,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let records = irsa_harness::audit::read(&state_dir)?;
             print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clock(args) => {
+            irsa_harness::control::run_clock(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(args) => {
+            irsa_harness::control::run_token(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RotateKey(args) => {
+            irsa_harness::control::run_rotate_key(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
