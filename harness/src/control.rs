@@ -97,6 +97,7 @@ impl TokenBody {
             } else {
                 KeyChoice::Active
             },
+            ..TokenOverrides::default()
         }
     }
 }
@@ -237,14 +238,14 @@ async fn rotate_key(State(state): State<ControlState>, Json(body): Json<RotateBo
 }
 
 /// 32 random bytes, hex.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Write `text` to `path` readable by the owner only (0600 on Unix).
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

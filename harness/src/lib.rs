@@ -7,6 +7,7 @@ pub mod clock;
 pub mod control;
 pub mod dynamodb_local;
 pub mod edge;
+pub mod kube_api;
 pub mod python;
 pub mod run;
 pub mod simulate;

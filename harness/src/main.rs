@@ -236,6 +236,7 @@ async fn up(
     })
     .await?;
     println!("irsa: endpoint {}", stack.endpoint());
+    println!("irsa: kubeconfig {}", stack.kubeconfig().display());
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
     }

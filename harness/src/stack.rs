@@ -42,6 +42,7 @@ pub struct Stack {
     server: Option<tokio::task::JoinHandle<()>>,
     refresher: Option<tokio::task::JoinHandle<()>>,
     control: Option<tokio::task::JoinHandle<()>>,
+    kube_api: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Stack {
@@ -120,6 +121,7 @@ impl Stack {
             server: Some(server),
             refresher: None,
             control: None,
+            kube_api: Vec::new(),
         };
         stack.write_state()?;
         stack.refresher = Some(stack.spawn_token_refresher());
@@ -135,6 +137,14 @@ impl Stack {
             )
             .await?,
         );
+        stack.kube_api = crate::kube_api::serve(
+            &stack.world,
+            &stack.issuers,
+            stack.clock.clone() as Arc<dyn Clock>,
+            &stack.state_dir,
+            &stack.shutdown,
+        )
+        .await?;
         Ok(stack)
     }
 
@@ -152,6 +162,12 @@ impl Stack {
 
     pub fn clock(&self) -> &HarnessClock {
         &self.clock
+    }
+
+    /// `DIR/kubeconfig`: a context per cluster's Kubernetes API (TokenRequest), for `kubectl`
+    /// and kube-rs.
+    pub fn kubeconfig(&self) -> PathBuf {
+        crate::kube_api::kubeconfig_path(&self.state_dir)
     }
 
     /// The harness clock itself, e.g. to give an SDK a time source that follows it.
@@ -322,6 +338,9 @@ impl Stack {
         if let Some(control) = self.control.take() {
             let _ = control.await;
         }
+        for server in self.kube_api.drain(..) {
+            let _ = server.await;
+        }
         if let Some(backend) = self.backend.take() {
             backend.shutdown().await;
         }
@@ -342,6 +361,9 @@ impl Drop for Stack {
         }
         if let Some(control) = self.control.take() {
             control.abort();
+        }
+        for server in self.kube_api.drain(..) {
+            server.abort();
         }
         // The backend's own Drop kills its process.
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));

@@ -56,6 +56,9 @@ pub struct TokenOverrides {
     pub sub: Option<String>,
     /// Which key signs.
     pub signing_key: KeyChoice,
+    /// No `kubernetes.io.pod` claim: a token from the TokenRequest API without a bound object
+    /// (`kubectl create token`), not a pod's projected token.
+    pub unbound: bool,
 }
 
 /// The key that signs a token.
@@ -99,17 +102,23 @@ pub fn token_claims(
             spec.namespace, spec.service_account
         )
     });
+    let mut kubernetes = json!({
+        "namespace": spec.namespace,
+        "pod": {"name": pod_name, "uid": stable_uid(&format!("pod/{}/{}", spec.namespace, pod_name))},
+        "serviceaccount": {"name": spec.service_account, "uid": service_account_uid(&spec.namespace, &spec.service_account)},
+    });
+    if overrides.unbound
+        && let Some(map) = kubernetes.as_object_mut()
+    {
+        map.remove("pod");
+    }
     json!({
         "aud": audiences,
         "exp": exp,
         "iat": iat,
         "iss": overrides.issuer.as_deref().unwrap_or(issuer_url),
         "jti": jti,
-        "kubernetes.io": {
-            "namespace": spec.namespace,
-            "pod": {"name": pod_name, "uid": stable_uid(&format!("pod/{}/{}", spec.namespace, pod_name))},
-            "serviceaccount": {"name": spec.service_account, "uid": stable_uid(&format!("sa/{}/{}", spec.namespace, spec.service_account))},
-        },
+        "kubernetes.io": kubernetes,
         "nbf": nbf,
         "sub": sub,
     })
@@ -272,6 +281,11 @@ impl Issuer {
     }
 }
 
+/// The `metadata.uid` of a service account, the same in its tokens and in the API's answers.
+pub fn service_account_uid(namespace: &str, name: &str) -> String {
+    stable_uid(&format!("sa/{namespace}/{name}"))
+}
+
 /// A UUID-shaped id that stays the same for the same object across restarts.
 fn stable_uid(seed: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -424,6 +438,17 @@ mod tests {
         assert_eq!(c["iss"], "https://elsewhere/id/X");
         assert_eq!(c["sub"], "system:serviceaccount:kube-system:admin");
         assert_eq!(c["kubernetes.io"]["serviceaccount"]["name"], "dynamo-sa");
+        assert!(c["kubernetes.io"].get("pod").is_some());
+        let unbound = TokenOverrides {
+            unbound: true,
+            ..TokenOverrides::default()
+        };
+        let c = token_claims(URL, &spec(), &unbound, 1000, "j");
+        assert!(c["kubernetes.io"].get("pod").is_none(), "{c}");
+        assert_eq!(
+            c["kubernetes.io"]["serviceaccount"]["uid"],
+            service_account_uid("curity", "dynamo-sa")
+        );
     }
 
     #[test]
