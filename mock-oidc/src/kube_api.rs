@@ -388,7 +388,7 @@ async fn create_token(
             status: Some(TokenRequestStatus {
                 token,
                 expiration_timestamp: timestamp(now + spec.expiration_seconds)
-                    .unwrap_or_else(|| Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)),
+                    .unwrap_or(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)),
             }),
         },
     )

@@ -434,7 +434,7 @@ async fn credentials_near_expiry_make_the_sdk_reread_the_token_file_and_assume_a
         .send()
         .await
         .expect_err("the refresh reads the expired token");
-    let text = format!("{}", aws_smithy_error_chain(&err));
+    let text = error_chain(&err);
     assert!(
         text.contains("ExpiredTokenException")
             && text.contains(&format!(
@@ -447,7 +447,7 @@ async fn credentials_near_expiry_make_the_sdk_reread_the_token_file_and_assume_a
     stack.shutdown().await;
 }
 
-fn aws_smithy_error_chain(e: &dyn std::error::Error) -> String {
+fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -179,8 +179,11 @@ async fn kube_rs_create_token_request_gets_a_token_sts_accepts() {
             .annotations
             .as_ref()
             .and_then(|a| a.get("eks.amazonaws.com/role-arn"))
-            .is_some(),
-        true,
+            .map(String::as_str),
+        stack
+            .world()
+            .service_account("curity", "dynamo-sa")
+            .and_then(|sa| sa.role_arn()),
         "{sa:?}"
     );
 
