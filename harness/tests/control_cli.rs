@@ -29,14 +29,19 @@ impl Drop for Up {
     }
 }
 
-fn irsa_up(state: &Path) -> Up {
+/// `irsa up` at TRACE for our crates, its log written to `log`.
+fn irsa_up(state: &Path, log: &Path) -> Up {
     let mut child = Command::new(IRSA)
         .args(["up", "--port", "0", "--world"])
         .arg(repo().join("scenarios/worlds/curity.yaml"))
         .arg("--state-dir")
         .arg(state)
+        .env(
+            "RUST_LOG",
+            "irsa_harness=trace,mock_oidc=trace,mock_sts=trace,gateway=trace",
+        )
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -87,7 +92,8 @@ fn unix_now() -> i64 {
 #[test]
 fn token_clock_and_rotate_key_drive_a_running_stack() {
     let state = scratch("control");
-    let _up = irsa_up(&state);
+    let log = state.with_extension("log");
+    let up = irsa_up(&state, &log);
 
     #[cfg(unix)]
     {
@@ -191,6 +197,37 @@ fn token_clock_and_rotate_key_drive_a_running_stack() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // The control secret is in `control.secret` only: not in the stack's log (at TRACE), nor in
+    // any other file of the state dir.
+    let secret = std::fs::read_to_string(state.join("control.secret")).unwrap();
+    assert_eq!(secret.len(), 64, "32 random bytes, hex");
+    drop(up);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("harness clock advanced"),
+        "the log was captured: {logged}"
+    );
+    assert!(
+        !logged.contains(&secret),
+        "the control secret is in the log"
+    );
+    let mut dirs = vec![state.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if !path.ends_with("control.secret") {
+                let content = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                assert!(
+                    !content.contains(&secret),
+                    "the control secret is in `{}`",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]
