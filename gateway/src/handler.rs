@@ -388,8 +388,18 @@ fn authenticate(
         service: "dynamodb".to_owned(),
         max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
     };
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // Skew is judged against the wall clock or the harness clock, whichever is nearer the
+    // request's date (`irsa_core::clock`): a moved harness clock must not make an honest SDK's
+    // signature look skewed. Expiry below still follows the harness clock (`now`).
+    let skew_reference = irsa_core::clock::signature_reference_for(
+        state.clock.as_ref(),
+        parts
+            .headers
+            .get("x-amz-date")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let now_dt = time::OffsetDateTime::from_unix_timestamp(skew_reference)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     // Decision: a signature mismatch answers the plain text, without the "The Canonical String
     // for this request should have been …" tail real DynamoDB appends
     // (`sigv4_verify::Mismatch::dynamodb_message`). The canonical request holds every signed

@@ -80,6 +80,12 @@ enum Command {
     CuritySim(irsa_harness::curity_sim::CuritySimArgs),
     /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
     Doctor,
+    /// Read or move the clock of a running `irsa up` (found by `--state-dir`).
+    Clock(irsa_harness::control::ClockArgs),
+    /// Print a service account's token from a running `irsa up`, optionally with overrides that reproduce STS failures.
+    Token(irsa_harness::control::TokenArgs),
+    /// Give a cluster's issuer a new signing key in a running `irsa up`, keeping or dropping the old one.
+    RotateKey(irsa_harness::control::RotateKeyArgs),
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -212,6 +218,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             irsa_harness::inject::serve_webhook(&inject, port).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Clock(args) => {
+            irsa_harness::control::run_clock(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(args) => {
+            irsa_harness::control::run_token(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RotateKey(args) => {
+            irsa_harness::control::run_rotate_key(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             paths,
             state_dir,
@@ -263,6 +281,7 @@ async fn up(
             imds.pod_endpoint()
         );
     }
+    println!("irsa: kubeconfig {}", stack.kubeconfig().display());
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
     }

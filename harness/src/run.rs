@@ -1045,7 +1045,7 @@ mod tests {
     fn every_bundled_scenario_passes_both_stages() {
         let files = collect_files(&[PathBuf::from("../scenarios/catalog")]).unwrap();
         let groups = load_and_resolve(&files).unwrap_or_else(|e| panic!("{e}"));
-        let scenarios: usize = groups.iter().map(|(_, s)| s.len()).sum();
+        let scenarios: usize = groups.iter().map(|g| g.scenarios.len()).sum();
         assert_eq!(scenarios, files.len());
         assert!(scenarios >= 30, "issue 6 asks for at least 30: {scenarios}");
     }

@@ -9,7 +9,7 @@ use anyhow::{Context as _, anyhow, bail};
 use irsa_core::clock::Clock;
 use irsa_core::world::ServiceAccount;
 use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
-use mock_oidc::{Issuer, Issuers, SigningKey, TokenSpec};
+use mock_oidc::{Issuer, Issuers, Rotation, SigningKey, TokenOverrides, TokenSpec};
 use tokio::sync::watch;
 
 use crate::clock::HarnessClock;
@@ -44,6 +44,8 @@ pub struct Stack {
     shutdown: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
     refresher: Option<tokio::task::JoinHandle<()>>,
+    control: Option<tokio::task::JoinHandle<()>>,
+    kube_api: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Stack {
@@ -127,9 +129,31 @@ impl Stack {
             shutdown,
             server: Some(server),
             refresher: None,
+            control: None,
+            kube_api: Vec::new(),
         };
         stack.write_state()?;
         stack.refresher = Some(stack.spawn_token_refresher());
+        stack.control = Some(
+            crate::control::serve(
+                crate::control::Handles {
+                    world: Arc::clone(&stack.world),
+                    issuers: Arc::clone(&stack.issuers),
+                    clock: Arc::clone(&stack.clock),
+                },
+                &stack.state_dir,
+                stack.shutdown.subscribe(),
+            )
+            .await?,
+        );
+        stack.kube_api = crate::kube_api::serve(
+            &stack.world,
+            &stack.issuers,
+            stack.clock.clone() as Arc<dyn Clock>,
+            &stack.state_dir,
+            &stack.shutdown,
+        )
+        .await?;
         Ok(stack)
     }
 
@@ -155,6 +179,17 @@ impl Stack {
         &self.clock
     }
 
+    /// `DIR/kubeconfig`: a context per cluster's Kubernetes API (TokenRequest), for `kubectl`
+    /// and kube-rs.
+    pub fn kubeconfig(&self) -> PathBuf {
+        crate::kube_api::kubeconfig_path(&self.state_dir)
+    }
+
+    /// The harness clock itself, e.g. to give an SDK a time source that follows it.
+    pub fn shared_clock(&self) -> Arc<HarnessClock> {
+        Arc::clone(&self.clock)
+    }
+
     pub fn issuers(&self) -> &Issuers {
         &self.issuers
     }
@@ -168,11 +203,6 @@ impl Stack {
         self.sessions.clone() as Arc<dyn SessionStore>
     }
 
-    /// The harness clock, shared.
-    pub fn shared_clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone() as Arc<dyn Clock>
-    }
-
     pub fn backend_endpoint(&self) -> Option<&str> {
         self.backend.as_ref().map(DynamoDbLocal::endpoint)
     }
@@ -184,6 +214,38 @@ impl Stack {
             .service_account(namespace, name)
             .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
         mint_for(&self.issuers, sa, self.clock.now())
+    }
+
+    /// A token for a service account of the world with deliberate departures from what the
+    /// kubelet would mint (audience, expiry, `nbf`, `iss`, `kid`, `sub`, a foreign key), to
+    /// reproduce STS failures. A foreign key is generated on first use (blocking, ~1 s).
+    pub fn mint_token_with(
+        &self,
+        namespace: &str,
+        name: &str,
+        overrides: &TokenOverrides,
+    ) -> anyhow::Result<String> {
+        mint_with(
+            &self.world,
+            &self.issuers,
+            namespace,
+            name,
+            overrides,
+            self.clock.now(),
+        )
+    }
+
+    /// Give a cluster's issuer a new signing key. `keep_old`: the keys published so far stay in
+    /// the JWKS; otherwise tokens signed before the rotation fail STS with "Couldn't retrieve
+    /// verification key …". Pods' token files are not rewritten (the kubelet only refreshes
+    /// them at 80% of their lifetime).
+    pub async fn rotate_key(&self, cluster: &str, keep_old: bool) -> anyhow::Result<Rotation> {
+        rotate(&self.issuers, cluster, keep_old).await
+    }
+
+    /// Move the harness clock (token and session expiry, `aws:CurrentTime`) by `seconds`.
+    pub fn advance_clock(&self, seconds: i64) {
+        self.clock.advance(seconds);
     }
 
     /// The environment the pod-identity webhook gives a pod of this service account, pointed at
@@ -294,10 +356,18 @@ impl Stack {
         if let Some(refresher) = self.refresher.take() {
             let _ = refresher.await;
         }
+        if let Some(control) = self.control.take() {
+            let _ = control.await;
+        }
+        for server in self.kube_api.drain(..) {
+            let _ = server.await;
+        }
         if let Some(backend) = self.backend.take() {
             backend.shutdown().await;
         }
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::control::CONTROL_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::control::SECRET_FILE));
     }
 }
 
@@ -310,8 +380,16 @@ impl Drop for Stack {
         if let Some(refresher) = self.refresher.take() {
             refresher.abort();
         }
+        if let Some(control) = self.control.take() {
+            control.abort();
+        }
+        for server in self.kube_api.drain(..) {
+            server.abort();
+        }
         // The backend's own Drop kills its process.
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::control::CONTROL_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::control::SECRET_FILE));
     }
 }
 
@@ -335,6 +413,48 @@ fn mint_for(issuers: &Issuers, sa: &ServiceAccount, now: i64) -> anyhow::Result<
         pod_name: None,
     };
     Ok(issuer.mint(&spec, now)?)
+}
+
+/// A token for `namespace/name` of `world` with `overrides`, at `now`.
+pub(crate) fn mint_with(
+    world: &World,
+    issuers: &Issuers,
+    namespace: &str,
+    name: &str,
+    overrides: &TokenOverrides,
+    now: i64,
+) -> anyhow::Result<String> {
+    let sa = world
+        .service_account(namespace, name)
+        .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
+    let issuer = issuers
+        .by_cluster(&sa.cluster)
+        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
+    let spec = TokenSpec {
+        namespace: sa.namespace.clone(),
+        service_account: sa.name.clone(),
+        audiences: vec![sa.audience().to_owned()],
+        expiration_seconds: token_seconds(sa),
+        pod_name: None,
+    };
+    Ok(issuer.mint_with(&spec, overrides, now)?)
+}
+
+/// Rotate `cluster`'s signing key (the RSA key is generated off the async threads).
+pub(crate) async fn rotate(
+    issuers: &Issuers,
+    cluster: &str,
+    keep_old: bool,
+) -> anyhow::Result<Rotation> {
+    let issuer = Arc::clone(
+        issuers
+            .by_cluster(cluster)
+            .ok_or_else(|| anyhow!("no cluster `{cluster}` in the world"))?,
+    );
+    let key = tokio::task::spawn_blocking(SigningKey::generate)
+        .await?
+        .with_context(|| format!("generating a new signing key for cluster `{cluster}`"))?;
+    Ok(issuer.rotate(key, keep_old))
 }
 
 pub fn token_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {

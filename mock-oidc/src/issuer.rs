@@ -2,7 +2,7 @@
 //! and minting of projected tokens with the claims EKS puts in them.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use irsa_core::token::{JwksSource, RsaJwk};
 use jsonwebtoken::{Algorithm, Header};
@@ -15,6 +15,8 @@ pub struct Issuer {
     cluster: String,
     url: String,
     keys: RwLock<KeySet>,
+    /// A key this issuer never publishes, generated on first use, for forged-token reproductions.
+    foreign: OnceLock<Result<SigningKey, String>>,
 }
 
 #[derive(Debug)]
@@ -34,9 +36,110 @@ pub struct TokenSpec {
     pub pod_name: Option<String>,
 }
 
+/// Deliberate departures from what the kubelet would ask for, to reproduce STS failures. Every
+/// field left `None` keeps the faithful value. Times are relative to the harness's "now".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenOverrides {
+    /// `aud` (always an array, as kube-apiserver writes it).
+    pub audiences: Option<Vec<String>>,
+    /// `exp = now + expires_in`; zero or negative gives an already-expired token. When the token
+    /// is expired, `iat`/`nbf` move back too (to `exp - lifetime`), so it looks like a token that
+    /// was once valid, as a stale token file does.
+    pub expires_in: Option<i64>,
+    /// `nbf = now + not_before` (positive: not yet valid). `iat` is left alone.
+    pub not_before: Option<i64>,
+    /// `iss` (the key and everything else stay this issuer's).
+    pub issuer: Option<String>,
+    /// The header's `kid`.
+    pub kid: Option<String>,
+    /// `sub`.
+    pub sub: Option<String>,
+    /// Which key signs.
+    pub signing_key: KeyChoice,
+    /// No `kubernetes.io.pod` claim: a token from the TokenRequest API without a bound object
+    /// (`kubectl create token`), not a pod's projected token.
+    pub unbound: bool,
+}
+
+/// The key that signs a token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// The issuer's active key (the one the kubelet's tokens use).
+    #[default]
+    Active,
+    /// A key the issuer never published. Its own `kid` goes in the header unless `kid` is
+    /// overridden: STS then finds no verification key; with the active key's `kid` the signature
+    /// fails instead.
+    Foreign,
+}
+
+/// The header `kid` and the claims of a projected token: pure, so every override is testable
+/// without keys. `jti` is passed in (random in production).
+pub fn token_claims(
+    issuer_url: &str,
+    spec: &TokenSpec,
+    overrides: &TokenOverrides,
+    now: i64,
+    jti: &str,
+) -> serde_json::Value {
+    let pod_name = spec
+        .pod_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-pod", spec.service_account));
+    let exp = overrides
+        .expires_in
+        .map_or(now + spec.expiration_seconds, |d| now + d);
+    let iat = if exp <= now {
+        exp - spec.expiration_seconds
+    } else {
+        now
+    };
+    let nbf = overrides.not_before.map_or(iat, |d| now + d);
+    let audiences = overrides.audiences.as_ref().unwrap_or(&spec.audiences);
+    let sub = overrides.sub.clone().unwrap_or_else(|| {
+        format!(
+            "system:serviceaccount:{}:{}",
+            spec.namespace, spec.service_account
+        )
+    });
+    let mut kubernetes = json!({
+        "namespace": spec.namespace,
+        "pod": {"name": pod_name, "uid": stable_uid(&format!("pod/{}/{}", spec.namespace, pod_name))},
+        "serviceaccount": {"name": spec.service_account, "uid": service_account_uid(&spec.namespace, &spec.service_account)},
+    });
+    if overrides.unbound
+        && let Some(map) = kubernetes.as_object_mut()
+    {
+        map.remove("pod");
+    }
+    json!({
+        "aud": audiences,
+        "exp": exp,
+        "iat": iat,
+        "iss": overrides.issuer.as_deref().unwrap_or(issuer_url),
+        "jti": jti,
+        "kubernetes.io": kubernetes,
+        "nbf": nbf,
+        "sub": sub,
+    })
+}
+
+/// What a key rotation left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The new active key's `kid`.
+    pub kid: String,
+    /// Every `kid` the JWKS now publishes, the active one first.
+    pub published: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("could not sign the token")]
-pub struct MintError(#[source] jsonwebtoken::errors::Error);
+pub enum MintError {
+    #[error("could not sign the token")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+    #[error("could not generate the foreign signing key: {0}")]
+    ForeignKey(String),
+}
 
 impl Issuer {
     pub fn new(cluster: impl Into<String>, url: impl Into<String>, key: SigningKey) -> Self {
@@ -48,6 +151,32 @@ impl Issuer {
                 active: key,
                 published,
             }),
+            foreign: OnceLock::new(),
+        }
+    }
+
+    /// Make `key` the active signing key. With `keep_old`, the keys published so far stay in the
+    /// JWKS (after the new one), so tokens signed before still verify; without it only the new
+    /// key is published and older tokens fail STS with "Couldn't retrieve verification key".
+    pub fn rotate(&self, key: SigningKey, keep_old: bool) -> Rotation {
+        let mut keys = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut published = vec![key.jwk().clone()];
+        if keep_old {
+            published.extend(
+                keys.published
+                    .iter()
+                    .filter(|k| k.kid != key.kid())
+                    .cloned(),
+            );
+        }
+        keys.active = key;
+        keys.published = published;
+        Rotation {
+            kid: keys.active.kid().to_owned(),
+            published: keys.published.iter().map(|k| k.kid.clone()).collect(),
         }
     }
 
@@ -111,30 +240,50 @@ impl Issuer {
 
     /// Mint a projected service-account token (RS256, `kid` of the active key) with EKS's claims.
     pub fn mint(&self, spec: &TokenSpec, now: i64) -> Result<String, MintError> {
-        let keys = self.read();
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(keys.active.kid().to_owned());
-        header.typ = None;
-        let pod_name = spec
-            .pod_name
-            .clone()
-            .unwrap_or_else(|| format!("{}-pod", spec.service_account));
-        let claims = json!({
-            "aud": spec.audiences,
-            "exp": now + spec.expiration_seconds,
-            "iat": now,
-            "iss": self.url,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "kubernetes.io": {
-                "namespace": spec.namespace,
-                "pod": {"name": pod_name, "uid": stable_uid(&format!("pod/{}/{}", spec.namespace, pod_name))},
-                "serviceaccount": {"name": spec.service_account, "uid": stable_uid(&format!("sa/{}/{}", spec.namespace, spec.service_account))},
-            },
-            "nbf": now,
-            "sub": format!("system:serviceaccount:{}:{}", spec.namespace, spec.service_account),
-        });
-        jsonwebtoken::encode(&header, &claims, &keys.active.encoding).map_err(MintError)
+        self.mint_with(spec, &TokenOverrides::default(), now)
     }
+
+    /// Mint a token with deliberate departures ([`TokenOverrides`]) from the faithful one.
+    pub fn mint_with(
+        &self,
+        spec: &TokenSpec,
+        overrides: &TokenOverrides,
+        now: i64,
+    ) -> Result<String, MintError> {
+        let claims = token_claims(
+            &self.url,
+            spec,
+            overrides,
+            now,
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        let keys = self.read();
+        let key = match overrides.signing_key {
+            KeyChoice::Active => &keys.active,
+            KeyChoice::Foreign => self.foreign_key()?,
+        };
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(
+            overrides
+                .kid
+                .clone()
+                .unwrap_or_else(|| key.kid().to_owned()),
+        );
+        header.typ = None;
+        jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(MintError::Sign)
+    }
+
+    fn foreign_key(&self) -> Result<&SigningKey, MintError> {
+        self.foreign
+            .get_or_init(|| SigningKey::generate().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| MintError::ForeignKey(e.clone()))
+    }
+}
+
+/// The `metadata.uid` of a service account, the same in its tokens and in the API's answers.
+pub fn service_account_uid(namespace: &str, name: &str) -> String {
+    stable_uid(&format!("sa/{namespace}/{name}"))
 }
 
 /// A UUID-shaped id that stays the same for the same object across restarts.
@@ -244,6 +393,166 @@ mod tests {
             "dynamo-sa"
         );
         irsa_core::token::verify_signature(&token, &peeked, &issuer.jwks()).unwrap();
+    }
+
+    fn spec() -> TokenSpec {
+        TokenSpec {
+            namespace: "curity".into(),
+            service_account: "dynamo-sa".into(),
+            audiences: vec!["sts.amazonaws.com".into()],
+            expiration_seconds: 86400,
+            pod_name: None,
+        }
+    }
+
+    const URL: &str = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+
+    #[test]
+    fn no_overrides_give_the_faithful_claims() {
+        let c = token_claims(URL, &spec(), &TokenOverrides::default(), 1000, "j");
+        assert_eq!(c["aud"], json!(["sts.amazonaws.com"]));
+        assert_eq!(
+            (c["iat"].clone(), c["nbf"].clone(), c["exp"].clone()),
+            (json!(1000), json!(1000), json!(87400))
+        );
+        assert_eq!(c["iss"], URL);
+        assert_eq!(c["sub"], "system:serviceaccount:curity:dynamo-sa");
+        assert_eq!(c["jti"], "j");
+    }
+
+    #[test]
+    fn overrides_replace_exactly_their_claim() {
+        let o = TokenOverrides {
+            audiences: Some(vec!["a".into(), "b".into()]),
+            expires_in: Some(600),
+            not_before: Some(120),
+            issuer: Some("https://elsewhere/id/X".into()),
+            sub: Some("system:serviceaccount:kube-system:admin".into()),
+            ..TokenOverrides::default()
+        };
+        let c = token_claims(URL, &spec(), &o, 1000, "j");
+        assert_eq!(c["aud"], json!(["a", "b"]));
+        assert_eq!(c["exp"], 1600);
+        assert_eq!(c["iat"], 1000);
+        assert_eq!(c["nbf"], 1120);
+        assert_eq!(c["iss"], "https://elsewhere/id/X");
+        assert_eq!(c["sub"], "system:serviceaccount:kube-system:admin");
+        assert_eq!(c["kubernetes.io"]["serviceaccount"]["name"], "dynamo-sa");
+        assert!(c["kubernetes.io"].get("pod").is_some());
+        let unbound = TokenOverrides {
+            unbound: true,
+            ..TokenOverrides::default()
+        };
+        let c = token_claims(URL, &spec(), &unbound, 1000, "j");
+        assert!(c["kubernetes.io"].get("pod").is_none(), "{c}");
+        assert_eq!(
+            c["kubernetes.io"]["serviceaccount"]["uid"],
+            service_account_uid("curity", "dynamo-sa")
+        );
+    }
+
+    #[test]
+    fn an_expired_token_was_issued_one_lifetime_before_it_expired() {
+        let o = TokenOverrides {
+            expires_in: Some(-60),
+            ..TokenOverrides::default()
+        };
+        let c = token_claims(URL, &spec(), &o, 100_000, "j");
+        assert_eq!(c["exp"], 99_940);
+        assert_eq!(c["iat"], 99_940 - 86_400);
+        assert_eq!(c["nbf"], 99_940 - 86_400);
+    }
+
+    #[test]
+    fn kid_and_foreign_key_overrides_change_the_header_and_the_signer() {
+        let issuer = issuer();
+        let active = issuer.active_kid();
+        let forged = issuer
+            .mint_with(
+                &spec(),
+                &TokenOverrides {
+                    signing_key: KeyChoice::Foreign,
+                    ..TokenOverrides::default()
+                },
+                1000,
+            )
+            .unwrap();
+        let peeked = irsa_core::token::peek(&forged).unwrap();
+        let foreign_kid = peeked.header.kid.clone().unwrap();
+        assert_ne!(foreign_kid, active, "the foreign key names itself");
+        assert_eq!(
+            irsa_core::token::verify_signature(&forged, &peeked, &issuer.jwks()),
+            Err(irsa_core::token::TokenError::NoVerificationKey)
+        );
+        // Same foreign key, but claiming the active kid: the signature fails.
+        let claiming = issuer
+            .mint_with(
+                &spec(),
+                &TokenOverrides {
+                    signing_key: KeyChoice::Foreign,
+                    kid: Some(active.clone()),
+                    ..TokenOverrides::default()
+                },
+                1000,
+            )
+            .unwrap();
+        let peeked = irsa_core::token::peek(&claiming).unwrap();
+        assert_eq!(peeked.header.kid.as_deref(), Some(active.as_str()));
+        assert_eq!(
+            irsa_core::token::verify_signature(&claiming, &peeked, &issuer.jwks()),
+            Err(irsa_core::token::TokenError::BadSignature)
+        );
+        // The foreign key is stable for the issuer's life.
+        let again = issuer
+            .mint_with(
+                &spec(),
+                &TokenOverrides {
+                    signing_key: KeyChoice::Foreign,
+                    ..TokenOverrides::default()
+                },
+                1000,
+            )
+            .unwrap();
+        assert_eq!(
+            irsa_core::token::peek(&again)
+                .unwrap()
+                .header
+                .kid
+                .as_deref(),
+            Some(foreign_kid.as_str())
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_or_drops_the_old_kid() {
+        let issuer = issuer();
+        let old = issuer.active_kid();
+        let old_token = issuer.mint(&spec(), 1000).unwrap();
+        let r = issuer.rotate(SigningKey::generate().unwrap(), true);
+        assert_ne!(r.kid, old);
+        assert_eq!(r.published, vec![r.kid.clone(), old.clone()]);
+        assert_eq!(issuer.active_kid(), r.kid);
+        let peeked = irsa_core::token::peek(&old_token).unwrap();
+        irsa_core::token::verify_signature(&old_token, &peeked, &issuer.jwks()).unwrap();
+        let new_token = issuer.mint(&spec(), 1000).unwrap();
+        assert_eq!(
+            irsa_core::token::peek(&new_token)
+                .unwrap()
+                .header
+                .kid
+                .as_deref(),
+            Some(r.kid.as_str())
+        );
+        let dropped = issuer.rotate(SigningKey::generate().unwrap(), false);
+        assert_eq!(dropped.published, vec![dropped.kid.clone()]);
+        assert_eq!(
+            irsa_core::token::verify_signature(&old_token, &peeked, &issuer.jwks()),
+            Err(irsa_core::token::TokenError::NoVerificationKey)
+        );
+        assert_eq!(
+            issuer.jwks_document()["keys"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     #[test]

@@ -2,8 +2,12 @@
 
 pub mod issuer;
 pub mod key;
+pub mod kube_api;
 pub mod routes;
 
-pub use issuer::{Issuer, Issuers, TokenSpec};
+pub use issuer::{
+    Issuer, Issuers, KeyChoice, Rotation, TokenOverrides, TokenSpec, service_account_uid,
+    token_claims,
+};
 pub use key::SigningKey;
 pub use routes::router;

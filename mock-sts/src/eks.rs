@@ -178,9 +178,16 @@ fn describe(
     now: i64,
     out: &mut Option<irsa_core::caller::Caller>,
 ) -> Result<serde_json::Value, EksError> {
-    let signed =
-        crate::signed::authenticate(world, state.sessions.as_ref(), parts, b"", now, "eks")
-            .map_err(|e| from_signed(&e))?;
+    let signed = crate::signed::authenticate(
+        world,
+        state.sessions.as_ref(),
+        parts,
+        b"",
+        now,
+        state.clock.as_ref(),
+        "eks",
+    )
+    .map_err(|e| from_signed(&e))?;
     *out = Some(signed.caller.clone());
     let name = cluster_name(parts.uri.path()).unwrap_or_default();
     let arn = cluster_arn(world, &name);

@@ -431,8 +431,15 @@ fn get_caller_identity_op(
     now: i64,
     request_id: &str,
 ) -> Result<(String, Caller), StsError> {
-    let signed =
-        crate::signed::authenticate(world, state.sessions.as_ref(), parts, body, now, "sts")?;
+    let signed = crate::signed::authenticate(
+        world,
+        state.sessions.as_ref(),
+        parts,
+        body,
+        now,
+        state.clock.as_ref(),
+        "sts",
+    )?;
     let caller = signed.caller;
     tracing::info!(
         service = "sts",

@@ -97,9 +97,16 @@ fn run(
     out: &mut Option<Caller>,
 ) -> Result<Option<Xml>, IamError> {
     let world = state.world.snapshot();
-    let signed =
-        crate::signed::authenticate(&world, state.sessions.as_ref(), parts, body, now, "iam")
-            .map_err(|e| from_signed(&e))?;
+    let signed = crate::signed::authenticate(
+        &world,
+        state.sessions.as_ref(),
+        parts,
+        body,
+        now,
+        state.clock.as_ref(),
+        "iam",
+    )
+    .map_err(|e| from_signed(&e))?;
     let caller = signed.caller;
     *out = Some(caller.clone());
     if action.is_empty() {

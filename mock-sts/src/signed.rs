@@ -27,6 +27,7 @@ pub fn authenticate(
     parts: &http::request::Parts,
     body: &[u8],
     now: i64,
+    clock: &dyn irsa_core::clock::Clock,
     service: &str,
 ) -> Result<Signed, StsError> {
     use sigv4_verify::SigErrorKind;
@@ -46,8 +47,18 @@ pub fn authenticate(
         service: service.to_owned(),
         max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
     };
-    let now_dt =
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // Skew is judged against the wall clock or the harness clock, whichever is nearer the
+    // request's date (`irsa_core::clock`): a moved harness clock must not make an honest SDK's
+    // signature look skewed. Expiry below still follows the harness clock (`now`).
+    let skew_reference = irsa_core::clock::signature_reference_for(
+        clock,
+        parts
+            .headers
+            .get("x-amz-date")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let now_dt = time::OffsetDateTime::from_unix_timestamp(skew_reference)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let map = |e: sigv4_verify::SigError| match e.kind() {
         SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
         SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {

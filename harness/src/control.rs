@@ -1,0 +1,692 @@
+//! The control channel of a running stack: move its clock, mint tokens with overrides, rotate a
+//! cluster's signing key, from another process (`irsa clock advance`, `irsa token`,
+//! `irsa rotate-key`) that finds the stack by its state dir.
+//!
+//! It is a small JSON API on its own loopback port (never the edge port the pods reach), written
+//! to `DIR/control.json`. Every request must carry `Authorization: Bearer <secret>`, where the
+//! secret is 32 random bytes the stack writes to `DIR/control.secret` with mode 0600. The secret
+//! is compared in constant time and never logged; tokens minted here are returned only to the
+//! caller. This module owns the wire shape, the server and the client; the decisions (what a
+//! token holds, what a rotation does) stay in `mock_oidc` and [`crate::stack`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use axum::Router;
+use axum::extract::{Json, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use irsa_core::World;
+use irsa_core::clock::Clock;
+use mock_oidc::{Issuers, KeyChoice, Rotation, TokenOverrides};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::clock::HarnessClock;
+
+/// `DIR/control.json`: where the control API listens.
+pub const CONTROL_FILE: &str = "control.json";
+/// `DIR/control.secret`: the bearer secret (mode 0600).
+pub const SECRET_FILE: &str = "control.secret";
+
+/// What the control API acts on: the running stack's shared parts.
+#[derive(Debug, Clone)]
+pub struct Handles {
+    pub world: Arc<World>,
+    pub issuers: Arc<Issuers>,
+    pub clock: Arc<HarnessClock>,
+}
+
+#[derive(Clone)]
+struct ControlState {
+    handles: Handles,
+    secret: Arc<String>,
+}
+
+/// The harness clock as the control API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReading {
+    /// Harness time, Unix seconds.
+    pub now: i64,
+    /// Seconds the harness clock is ahead of the wall clock.
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AdvanceBody {
+    seconds: i64,
+}
+
+/// A token request over the wire: a service account of the world plus [`TokenOverrides`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub audiences: Option<Vec<String>>,
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    #[serde(default)]
+    pub not_before: Option<i64>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// `false`: the issuer's active key; `true`: a key the issuer never published.
+    #[serde(default)]
+    pub foreign_key: bool,
+}
+
+impl TokenBody {
+    pub fn overrides(&self) -> TokenOverrides {
+        TokenOverrides {
+            audiences: self.audiences.clone(),
+            expires_in: self.expires_in,
+            not_before: self.not_before,
+            issuer: self.issuer.clone(),
+            kid: self.kid.clone(),
+            sub: self.sub.clone(),
+            signing_key: if self.foreign_key {
+                KeyChoice::Foreign
+            } else {
+                KeyChoice::Active
+            },
+            ..TokenOverrides::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TokenAnswer {
+    token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RotateBody {
+    cluster: String,
+    keep_old: bool,
+}
+
+/// The result of a rotation over the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationAnswer {
+    pub kid: String,
+    pub published: Vec<String>,
+}
+
+impl From<Rotation> for RotationAnswer {
+    fn from(r: Rotation) -> Self {
+        Self {
+            kid: r.kid,
+            published: r.published,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ErrorAnswer {
+    error: String,
+}
+
+fn failure(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorAnswer {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+/// The control API as a router (tested with `oneshot`).
+fn router(state: ControlState) -> Router {
+    Router::new()
+        .route("/v1/clock", get(read_clock))
+        .route("/v1/clock/advance", post(advance_clock))
+        .route("/v1/token", post(mint_token))
+        .route("/v1/rotate-key", post(rotate_key))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+        .with_state(state)
+}
+
+/// Refuse any request without the bearer secret. Constant-time comparison; nothing logged.
+async fn authorize(State(state): State<ControlState>, request: Request, next: Next) -> Response {
+    use subtle::ConstantTimeEq as _;
+    let presented = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(presented.as_bytes().ct_eq(state.secret.as_bytes())) {
+        next.run(request).await
+    } else {
+        failure(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong control secret (see `control.secret` in the state dir)",
+        )
+    }
+}
+
+fn reading(clock: &HarnessClock) -> ClockReading {
+    ClockReading {
+        now: clock.now(),
+        offset: clock.offset(),
+    }
+}
+
+async fn read_clock(State(state): State<ControlState>) -> Json<ClockReading> {
+    Json(reading(&state.handles.clock))
+}
+
+async fn advance_clock(
+    State(state): State<ControlState>,
+    Json(body): Json<AdvanceBody>,
+) -> Json<ClockReading> {
+    state.handles.clock.advance(body.seconds);
+    tracing::info!(
+        seconds = body.seconds,
+        offset = state.handles.clock.offset(),
+        "harness clock advanced"
+    );
+    Json(reading(&state.handles.clock))
+}
+
+async fn mint_token(State(state): State<ControlState>, Json(body): Json<TokenBody>) -> Response {
+    let handles = state.handles.clone();
+    // A foreign key is generated on first use: RSA key generation blocks.
+    let minted = tokio::task::spawn_blocking(move || {
+        crate::stack::mint_with(
+            &handles.world,
+            &handles.issuers,
+            &body.namespace,
+            &body.name,
+            &body.overrides(),
+            handles.clock.now(),
+        )
+    })
+    .await;
+    match minted {
+        Ok(Ok(token)) => Json(TokenAnswer { token }).into_response(),
+        Ok(Err(e)) => failure(StatusCode::NOT_FOUND, format!("{e:#}")),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn rotate_key(State(state): State<ControlState>, Json(body): Json<RotateBody>) -> Response {
+    match crate::stack::rotate(&state.handles.issuers, &body.cluster, body.keep_old).await {
+        Ok(rotation) => {
+            tracing::info!(
+                cluster = body.cluster,
+                kid = rotation.kid,
+                keep_old = body.keep_old,
+                "signing key rotated"
+            );
+            Json(RotationAnswer::from(rotation)).into_response()
+        }
+        Err(e) => failure(StatusCode::NOT_FOUND, format!("{e:#}")),
+    }
+}
+
+/// 32 random bytes, hex.
+pub(crate) fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Write `text` to `path` readable by the owner only (0600 on Unix).
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing `{}`", path.display()))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: tighten it before writing the secret.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Start the control API on a free loopback port, write `control.json` and `control.secret`
+/// into `state_dir`, and serve until `stop` changes.
+pub(crate) async fn serve(
+    handles: Handles,
+    state_dir: &Path,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let secret = new_secret();
+    write_private(&state_dir.join(SECRET_FILE), &secret)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("binding the control port")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    std::fs::write(
+        state_dir.join(CONTROL_FILE),
+        format!("{:#}\n", serde_json::json!({ "url": url })),
+    )?;
+    let app = router(ControlState {
+        handles,
+        secret: Arc::new(secret),
+    });
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    }))
+}
+
+/// A client of a running stack's control API, found by its state dir.
+#[derive(Debug, Clone)]
+pub struct ControlClient {
+    url: String,
+    secret: String,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+}
+
+impl ControlClient {
+    /// Read `control.json` and `control.secret` from the state dir of a running `irsa up`.
+    pub fn from_state_dir(state_dir: &Path) -> anyhow::Result<Self> {
+        let control = state_dir.join(CONTROL_FILE);
+        let text = std::fs::read_to_string(&control).map_err(|_| {
+            anyhow!(
+                "no running stack in `{}` (no `{CONTROL_FILE}`): start one with `irsa up --world FILE --state-dir {}`",
+                state_dir.display(),
+                state_dir.display()
+            )
+        })?;
+        let info: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("reading `{}`", control.display()))?;
+        let url = info
+            .get("url")
+            .and_then(|u| u.as_str())
+            .ok_or_else(|| anyhow!("`{}` has no `url`", control.display()))?
+            .to_owned();
+        let secret_path: PathBuf = state_dir.join(SECRET_FILE);
+        let secret = std::fs::read_to_string(&secret_path)
+            .with_context(|| format!("reading `{}`", secret_path.display()))?
+            .trim()
+            .to_owned();
+        Ok(Self {
+            url,
+            secret,
+            client: hyper_util::client::legacy::Client::builder(
+                hyper_util::rt::TokioExecutor::new(),
+            )
+            .build_http(),
+        })
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<T> {
+        use http_body_util::BodyExt as _;
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", self.secret),
+            )
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))?;
+        let response = self.client.request(request).await.with_context(|| {
+            format!(
+                "the stack's control API at {} did not answer (is `irsa up` still running?)",
+                self.url
+            )
+        })?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorAnswer>(&bytes).map_or_else(
+                |_| String::from_utf8_lossy(&bytes).into_owned(),
+                |e| e.error,
+            );
+            bail!("the stack refused: {message}");
+        }
+        serde_json::from_slice(&bytes).context("reading the control API's answer")
+    }
+
+    pub async fn clock(&self) -> anyhow::Result<ClockReading> {
+        self.call(http::Method::GET, "/v1/clock", None).await
+    }
+
+    /// Move the running stack's harness clock by `seconds` (negative: back).
+    pub async fn advance_clock(&self, seconds: i64) -> anyhow::Result<ClockReading> {
+        self.call(
+            http::Method::POST,
+            "/v1/clock/advance",
+            Some(serde_json::json!({ "seconds": seconds })),
+        )
+        .await
+    }
+
+    /// A token for a service account of the running stack's world, with overrides.
+    pub async fn token(&self, body: &TokenBody) -> anyhow::Result<String> {
+        let answer: TokenAnswer = self
+            .call(
+                http::Method::POST,
+                "/v1/token",
+                Some(serde_json::to_value(body)?),
+            )
+            .await?;
+        Ok(answer.token)
+    }
+
+    /// Rotate a cluster's signing key, keeping or dropping the published ones.
+    pub async fn rotate_key(
+        &self,
+        cluster: &str,
+        keep_old: bool,
+    ) -> anyhow::Result<RotationAnswer> {
+        self.call(
+            http::Method::POST,
+            "/v1/rotate-key",
+            Some(serde_json::json!({ "cluster": cluster, "keep_old": keep_old })),
+        )
+        .await
+    }
+}
+
+/// A duration as users write it: `90m`, `2h`, `3600s`, `1h30m`, `1d`, a bare number of
+/// seconds, optionally negative (`-5m`). Returns seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let trimmed = text.trim();
+    let (sign, rest) = match trimmed.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let bad = || format!("`{text}` is not a duration (e.g. `90m`, `2h`, `3600s`, `1h30m`, `-5m`)");
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(seconds) = rest.parse::<i64>() {
+        return Ok(sign * seconds);
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(sign * total)
+}
+
+/// `irsa clock …`.
+#[derive(Debug, clap::Args)]
+pub struct ClockArgs {
+    #[command(subcommand)]
+    pub command: ClockCommand,
+    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR", global = true)]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ClockCommand {
+    /// Move the running stack's clock forward (tokens, credentials and `aws:CurrentTime` follow
+    /// it; SigV4 skew is still accepted against the real time).
+    Advance {
+        /// `90m`, `2h`, `3600s`, `1h30m`; negative moves back.
+        #[arg(allow_hyphen_values = true, value_parser = parse_duration)]
+        duration: i64,
+    },
+    /// Print the running stack's clock.
+    Show,
+}
+
+/// `irsa token`.
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// `<namespace>/<name>`, a service account of the world.
+    #[arg(long)]
+    pub service_account: String,
+    /// `aud` (repeatable); default: the service account's audience.
+    #[arg(long = "audience")]
+    pub audiences: Vec<String>,
+    /// Lifetime from now (`1h`, `10m`); negative gives an already-expired token.
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration, conflicts_with = "expired")]
+    pub expires_in: Option<i64>,
+    /// An already-expired token (expired one minute ago).
+    #[arg(long)]
+    pub expired: bool,
+    /// `nbf` relative to now (`10m`: not valid for ten minutes).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration)]
+    pub not_before: Option<i64>,
+    /// `iss` (the token is still signed by this cluster's key).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The header's `kid`.
+    #[arg(long)]
+    pub kid: Option<String>,
+    /// `sub`.
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// `active` (the issuer's published key) or `foreign` (a key the issuer never published).
+    #[arg(long, default_value = "active", value_parser = ["active", "foreign"])]
+    pub signing_key: String,
+}
+
+impl TokenArgs {
+    pub fn body(&self) -> anyhow::Result<TokenBody> {
+        let (namespace, name) = self
+            .service_account
+            .split_once('/')
+            .ok_or_else(|| anyhow!("`{}` is not `<namespace>/<name>`", self.service_account))?;
+        Ok(TokenBody {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            audiences: (!self.audiences.is_empty()).then(|| self.audiences.clone()),
+            expires_in: if self.expired {
+                Some(-60)
+            } else {
+                self.expires_in
+            },
+            not_before: self.not_before,
+            issuer: self.issuer.clone(),
+            kid: self.kid.clone(),
+            sub: self.sub.clone(),
+            foreign_key: self.signing_key == "foreign",
+        })
+    }
+}
+
+/// `irsa rotate-key`.
+#[derive(Debug, clap::Args)]
+pub struct RotateKeyArgs {
+    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// The cluster whose issuer gets a new signing key.
+    #[arg(long)]
+    pub cluster: String,
+    /// Publish only the new key: tokens signed before fail STS ("Couldn't retrieve verification
+    /// key …"). Without it the old key stays in the JWKS.
+    #[arg(long)]
+    pub drop_old: bool,
+}
+
+pub async fn run_clock(args: &ClockArgs) -> anyhow::Result<()> {
+    let client = ControlClient::from_state_dir(&args.state_dir)?;
+    let reading = match args.command {
+        ClockCommand::Advance { duration } => client.advance_clock(duration).await?,
+        ClockCommand::Show => client.clock().await?,
+    };
+    println!(
+        "harness time {} (offset {}s from the wall clock)",
+        irsa_core::clock::render_utc(reading.now),
+        reading.offset
+    );
+    Ok(())
+}
+
+pub async fn run_token(args: &TokenArgs) -> anyhow::Result<()> {
+    let client = ControlClient::from_state_dir(&args.state_dir)?;
+    let token = client.token(&args.body()?).await?;
+    println!("{token}");
+    Ok(())
+}
+
+pub async fn run_rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
+    let client = ControlClient::from_state_dir(&args.state_dir)?;
+    let answer = client.rotate_key(&args.cluster, !args.drop_old).await?;
+    println!("active kid {}", answer.kid);
+    println!("published kids {}", answer.published.join(" "));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt as _;
+
+    #[test]
+    fn durations_as_users_write_them() {
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("3600s"), Ok(3600));
+        assert_eq!(parse_duration("3600"), Ok(3600));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("1d"), Ok(86_400));
+        assert_eq!(parse_duration("-5m"), Ok(-300));
+        for bad in ["", "-", "5x", "m", "1h30", "h1", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn state() -> ControlState {
+        let issuer = mock_oidc::Issuer::new(
+            "c1",
+            "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+            mock_oidc::SigningKey::generate().unwrap(),
+        );
+        ControlState {
+            handles: Handles {
+                // Built by the world loader, so new `World` fields never break this test.
+                world: Arc::new(
+                    crate::world_file::load(
+                        &Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("../scenarios/worlds/curity.yaml"),
+                    )
+                    .unwrap()
+                    .world,
+                ),
+                issuers: Arc::new(Issuers::new([issuer])),
+                clock: Arc::new(HarnessClock::new()),
+            },
+            secret: Arc::new("s3cret".to_owned()),
+        }
+    }
+
+    fn advance(secret: Option<&str>) -> http::Request<axum::body::Body> {
+        let mut b =
+            http::Request::post("/v1/clock/advance").header("content-type", "application/json");
+        if let Some(s) = secret {
+            b = b.header("authorization", format!("Bearer {s}"));
+        }
+        b.body(axum::body::Body::from(r#"{"seconds":5400}"#))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_without_the_secret_change_nothing() {
+        let state = state();
+        let app = router(state.clone());
+        for secret in [None, Some("wrong"), Some("s3cre"), Some("s3cret2")] {
+            let res = app.clone().oneshot(advance(secret)).await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{secret:?}");
+        }
+        assert_eq!(state.handles.clock.offset(), 0);
+        let res = app.oneshot(advance(Some("s3cret"))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(state.handles.clock.offset(), 5400);
+    }
+
+    #[tokio::test]
+    async fn rotation_over_the_api_and_unknown_cluster() {
+        let state = state();
+        let old = state.handles.issuers.by_cluster("c1").unwrap().active_kid();
+        let app = router(state.clone());
+        let rotate = |cluster: &str| {
+            http::Request::post("/v1/rotate-key")
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer s3cret")
+                .body(axum::body::Body::from(
+                    serde_json::json!({"cluster": cluster, "keep_old": true}).to_string(),
+                ))
+                .unwrap()
+        };
+        let res = app.clone().oneshot(rotate("c1")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        use http_body_util::BodyExt as _;
+        let body: RotationAnswer =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(body.published, vec![body.kid.clone(), old]);
+        let res = app.oneshot(rotate("nope")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_secret_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("irsa-control-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(SECRET_FILE);
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, "new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
