@@ -60,7 +60,7 @@ pub async fn handle(
     let request_id = new_request_id();
     let now = state.clock.now();
     let mut outcome = Outcome::default();
-    let response = run(
+    let mut response = run(
         state,
         parts,
         body.clone(),
@@ -70,6 +70,10 @@ pub async fn handle(
         &mut outcome,
     )
     .await;
+    // The harness clock's time, not the server's: the SDKs correct their clock skew from it.
+    if let Ok(date) = http::HeaderValue::from_str(&irsa_core::clock::render_http_date(now)) {
+        response.headers_mut().insert(http::header::DATE, date);
+    }
     if let Some(sink) = &state.audit {
         sink.record(crate::audit::record(&crate::audit::Call {
             parts,

@@ -313,3 +313,19 @@ async fn an_unknown_action_is_named() {
     )
     .await;
 }
+
+/// The `Date` header is the harness clock's time, on answers and refusals alike: the SDKs correct
+/// their clock skew from it (found by the interop suite).
+#[tokio::test]
+async fn responses_carry_the_harness_clock_in_date() {
+    let f = fixture();
+    let t = token(&f, "curity");
+    let expected = irsa_core::clock::render_http_date(NOW);
+    let (status, headers, _) = post(&f, &arwwi(&t, "s1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("date").unwrap().to_str().unwrap(), expected);
+    let refused = token(&f, "default");
+    let (status, headers, _) = post(&f, &arwwi(&refused, "s2")).await;
+    assert_eq!(status, 403);
+    assert_eq!(headers.get("date").unwrap().to_str().unwrap(), expected);
+}
