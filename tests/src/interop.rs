@@ -194,6 +194,58 @@ pub fn ensure_js_client() -> anyhow::Result<JsClient> {
     })
 }
 
+/// Where Debian installs libfaketime's thread-safe library.
+const SYSTEM_LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
+/// libfaketime's thread-safe library, to move the wall clock of the SDK processes with the
+/// harness clock in the refresh rounds (`LD_PRELOAD`, `FAKETIME_TIMESTAMP_FILE`). The system's
+/// if installed; otherwise Debian's `libfaketime` package, fetched once with
+/// `apt-get download` (and `apt-get update` if the package lists lack it) and unpacked into the
+/// cache with `dpkg-deb -x`.
+pub fn ensure_libfaketime() -> anyhow::Result<PathBuf> {
+    let system = PathBuf::from(SYSTEM_LIBFAKETIME);
+    if system.is_file() {
+        return Ok(system);
+    }
+    let cache = cache_dir()?;
+    let entry = install_once(&cache, "libfaketime-deb", |staging| -> anyhow::Result<()> {
+        let apt = tool("apt-get")?;
+        let download = || {
+            let mut command = Command::new(&apt);
+            command
+                .args(["download", "-q", "libfaketime"])
+                .current_dir(staging);
+            command
+        };
+        if run(&mut download(), "apt-get download libfaketime").is_err() {
+            run(Command::new(&apt).args(["update", "-qq"]), "apt-get update")?;
+            run(&mut download(), "apt-get download libfaketime")?;
+        }
+        let deb = std::fs::read_dir(staging)?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "deb"))
+            .context("apt-get download left no .deb")?;
+        run(
+            Command::new(tool("dpkg-deb")?)
+                .arg("-x")
+                .arg(&deb)
+                .arg(staging.join("root")),
+            "dpkg-deb -x",
+        )?;
+        Ok(())
+    })?;
+    let library = entry
+        .join("root")
+        .join(SYSTEM_LIBFAKETIME.trim_start_matches('/'));
+    anyhow::ensure!(
+        library.is_file(),
+        "`{}` is missing from the unpacked libfaketime package",
+        library.display()
+    );
+    Ok(library)
+}
+
 /// `NAME` on `PATH`, or an error saying the suite cannot run that SDK without it.
 pub fn tool(name: &str) -> anyhow::Result<PathBuf> {
     irsa_harness::dynamodb_local::jar::find_on_path(name).with_context(|| {

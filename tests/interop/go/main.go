@@ -4,7 +4,7 @@
 // with what AWS would answer.
 //
 // Usage: interop allowed <id> | refused <id> | refresh <id>
-// (refresh: one GetItem per line read from stdin, until stdin closes)
+// (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes)
 package main
 
 import (
@@ -17,7 +17,10 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
+	_ "unsafe" // go:linkname, below
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -28,6 +31,14 @@ import (
 )
 
 var version = sdkVersion()
+
+// sdkNowTime is the SDK's own clock hook (internal/sdk.NowTime: "can be overridden for testing
+// mocking out current time"). Every expiry decision and every signature of the SDK reads it. In
+// refresh mode the program moves it with the harness clock, as libfaketime moves the other
+// SDKs' processes (Go reads the time without libc, so libfaketime cannot).
+//
+//go:linkname sdkNowTime github.com/aws/aws-sdk-go-v2/internal/sdk.NowTime
+var sdkNowTime func() time.Time
 
 func sdkVersion() string {
 	info, ok := debug.ReadBuildInfo()
@@ -107,7 +118,16 @@ func main() {
 	if mode == "refresh" {
 		in := bufio.NewScanner(os.Stdin)
 		for in.Scan() {
-			round := strings.TrimSpace(in.Text())
+			fields := strings.Fields(in.Text())
+			if len(fields) != 2 {
+				continue
+			}
+			round := fields[0]
+			offset, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				continue
+			}
+			sdkNowTime = func() time.Time { return time.Now().Add(time.Duration(offset) * time.Second) }
 			step("refresh-"+round, func() (string, error) {
 				_, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("curity-accounts"),
 					Key: map[string]types.AttributeValue{"pk": s(pk)}})

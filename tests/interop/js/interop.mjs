@@ -4,7 +4,8 @@
 // with what AWS would answer.
 //
 // Usage: node interop.mjs allowed <id> | refused <id> | refresh <id>
-// (refresh: one GetItem per line read from stdin, until stdin closes)
+// (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
+// offset is for programs that move their own clock: this one runs under libfaketime)
 
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
@@ -72,7 +73,7 @@ if (mode === "refused") {
   if (mode === "refresh") {
     const lines = createInterface({ input: process.stdin });
     for await (const line of lines) {
-      await step(`refresh-${line.trim()}`, async () => {
+      await step(`refresh-${line.trim().split(" ")[0]}`, async () => {
         const r = await ddb.send(new GetItemCommand({ TableName: "curity-accounts", Key: { pk: s(pk) } }));
         return r.$metadata.httpStatusCode;
       });

@@ -5,7 +5,8 @@ default credentials chain and prints one JSON line per step. It decides nothing:
 compares what it saw with what AWS would answer.
 
 Usage: python interop_boto3.py allowed <id> | refused <id> | refresh <id>
-(refresh: one GetItem per line read from stdin, until stdin closes)
+(refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
+offset is for programs that move their own clock: this one runs under libfaketime)
 """
 
 import json
@@ -66,7 +67,7 @@ def main():
     ddb = session.client("dynamodb")
     if mode == "refresh":
         for line in sys.stdin:
-            step(f"refresh-{line.strip()}", lambda: ddb.get_item(
+            step(f"refresh-{line.split()[0]}", lambda: ddb.get_item(
                 TableName="curity-accounts", Key={"pk": {"S": pk}}
             )["ResponseMetadata"]["HTTPStatusCode"])
         return

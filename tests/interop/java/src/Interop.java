@@ -4,7 +4,8 @@
 // AWS would answer.
 //
 // Usage: java Interop allowed <id> | refused <id> | refresh <id>
-// (refresh: one GetItem per line read from stdin, until stdin closes)
+// (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
+// offset is for programs that move their own clock: this one runs under libfaketime)
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -120,7 +121,7 @@ public final class Interop {
                         new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 String line;
                 while ((line = in.readLine()) != null) {
-                    String round = line.trim();
+                    String round = line.trim().split(" ")[0];
                     step("refresh-" + round, () -> ddb.getItem(r -> r.tableName("curity-accounts")
                             .key(Map.of("pk", s(pk)))).sdkHttpResponse().statusCode() + "");
                 }
