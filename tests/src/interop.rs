@@ -49,6 +49,7 @@ pub fn ensure_java_client(version: &str) -> anyhow::Result<JavaClient> {
     let sources = [
         dir.join("src/Interop.java"),
         dir.join("src/LoopbackOnly.java"),
+        dir.join("src/CurityWorkload.java"),
     ];
     let interceptors = dir.join("resources/software/amazon/awssdk/global/handlers");
     let mut inputs = vec![pom.clone(), interceptors.join("execution.interceptors")];

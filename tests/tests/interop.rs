@@ -10,6 +10,11 @@
 //! each one's `AssumeRoleWithWebIdentity` calls in its own stack's audit trail, and renders
 //! `docs/sdk-compatibility.md` from the results (`IRSA_BLESS=1` rewrites it; otherwise a
 //! difference fails). A toolchain that is missing fails the suite: no SDK is skipped.
+//!
+//! Then, per SDK, refresh rounds: one long-lived client making one call per round while the
+//! harness clock, and the SDK's own clock with it (libfaketime, Go's clock hook, Rust's
+//! `TimeSource`; `tests/interop/README.md`), moves towards and past its credentials'
+//! `Expiration`; the ARWWI calls of each round are counted. Java also runs the Curity workload.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -95,6 +100,8 @@ struct Outcome {
     refusal: Run,
     arwwi_script: usize,
     arwwi_refusal: usize,
+    /// Java only: the Curity workload (`CurityWorkload.java`).
+    curity: Option<Run>,
     /// Hosts the client tried that were not this machine (refused by the programs' guards).
     foreign_hosts: BTreeSet<String>,
 }
@@ -561,10 +568,16 @@ async fn exercise(client: Client) -> Outcome {
         "{}: the refused pod got credentials",
         client.label
     );
+    let curity = if client.label.starts_with("java") && reads_endpoint_variables(&client) {
+        Some(run_mode(&client, &stack, TRUSTED, "curity", &id).await)
+    } else {
+        None
+    };
     let foreign_hosts = script
         .requests
         .iter()
         .chain(&refusal.requests)
+        .chain(curity.iter().flat_map(|c| &c.requests))
         .filter(|r| r["sent"] == false)
         .filter_map(|r| r["host"].as_str().map(str::to_owned))
         .collect();
@@ -575,8 +588,53 @@ async fn exercise(client: Client) -> Outcome {
         refusal,
         arwwi_script,
         arwwi_refusal,
+        curity,
         foreign_hosts,
     }
+}
+
+/// The Curity workload's steps and what AWS answers each: `None` for success, else the code.
+const CURITY_STEPS: &[(&str, Option<&str>)] = &[
+    ("curity-describe-table", None),
+    ("curity-create-account-transaction", None),
+    // Each Put's `attribute_not_exists(pk)` fails: DynamoDB cancels the whole transaction.
+    (
+        "curity-create-account-again-refused",
+        Some("TransactionCanceledException"),
+    ),
+    ("curity-password-check-get-item", None),
+    ("curity-query-index-count", None),
+    ("curity-update-account-versioned", None),
+    ("curity-session-put-if-absent", None),
+    ("curity-session-update-if-present", None),
+    ("curity-delete-account-transaction", None),
+];
+
+fn judge_curity(label: &str, run: &Run) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (step, expected) in CURITY_STEPS {
+        let seen = run.step(step);
+        let ok = match (seen, expected) {
+            (Some(s), None) => s["ok"] == true,
+            (Some(s), Some(code)) => s["ok"] == false && s["code"] == *code,
+            (None, _) => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{label}, Curity workload step `{step}`: expected {}, saw {}",
+                expected.unwrap_or("success"),
+                seen.map_or_else(|| format!("no result\n{}", run.context()), Value::to_string)
+            ));
+        }
+    }
+    if let Some(s) = run.step("curity-query-index-count")
+        && s["detail"] != "1"
+    {
+        failures.push(format!(
+            "{label}, Curity workload: the index COUNT query saw {s}"
+        ));
+    }
+    failures
 }
 
 /// Whether this client is expected to reach the harness from the pod's environment alone.
@@ -683,6 +741,11 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
             "sts-refusal-web-identity-provider",
             format!("expected AccessDenied, saw {s}"),
         );
+    }
+    if let Some(curity) = &outcome.curity {
+        for problem in judge_curity(label, curity) {
+            fail("curity", problem);
+        }
     }
     if outcome.arwwi_script == 0 {
         fail(
@@ -835,6 +898,48 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
          that builds a credentials provider per client calls STS once per client: the script \
          uses one STS and one DynamoDB client.\n\n",
     );
+    doc.push_str("## The Curity workload through Java SDK v2\n\n");
+    doc.push_str(
+        "The calls of the Curity Identity Server's DynamoDB plugin (`curity-workload.md`), made \
+         through Curity's own SDK by `tests/interop/java/src/CurityWorkload.java` under the \
+         suite's item-level policy on `table/curity-*`; `TransactWriteItems` is authorised per \
+         item.\n\n",
+    );
+    let javas: Vec<&Outcome> = outcomes.iter().filter(|o| o.curity.is_some()).collect();
+    let _ = writeln!(
+        doc,
+        "| step | expected | {} |",
+        javas
+            .iter()
+            .map(|o| format!("java {}", o.script.version()))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(doc, "| --- | --- |{}", " --- |".repeat(javas.len()));
+    for (step, expected) in CURITY_STEPS {
+        let cells: Vec<String> = javas
+            .iter()
+            .map(|o| {
+                o.curity
+                    .as_ref()
+                    .and_then(|r| r.step(step))
+                    .map_or("—".to_owned(), |s| {
+                        if s["ok"] == true {
+                            "ok".to_owned()
+                        } else {
+                            format!("`{}`", s["code"].as_str().unwrap_or("error"))
+                        }
+                    })
+            })
+            .collect();
+        let _ = writeln!(
+            doc,
+            "| `{step}` | {} | {} |",
+            expected.map_or("ok".to_owned(), |c| format!("`{c}`")),
+            cells.join(" | ")
+        );
+    }
+    doc.push('\n');
     doc.push_str("## Credential refresh\n\n");
     doc.push_str(
         "Each SDK runs one long-lived process (the AWS CLI: one command per round, sharing one \
@@ -958,15 +1063,18 @@ impl aws_types::sdk_config::TimeSource for MovedClock {
     }
 }
 
+/// A long-running client program and what it has printed so far.
+struct ProcessDriver {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    seen: String,
+}
+
 /// How a refresh round's call is made.
 enum Driver {
     /// A long-running program reading one `ROUND OFFSET` line per round.
-    Process {
-        child: tokio::process::Child,
-        stdin: tokio::process::ChildStdin,
-        lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-        seen: String,
-    },
+    Process(Box<ProcessDriver>),
     /// One `aws dynamodb get-item` per round, sharing one `HOME` (and so the CLI's disk cache).
     Cli {
         aws: PathBuf,
@@ -982,9 +1090,10 @@ impl Driver {
     async fn call(&mut self, round: &str, offset: i64, id: &str) -> Value {
         let name = format!("refresh-{round}");
         match self {
-            Driver::Process {
-                stdin, lines, seen, ..
-            } => {
+            Driver::Process(process) => {
+                let ProcessDriver {
+                    stdin, lines, seen, ..
+                } = &mut **process;
                 if let Err(e) = stdin
                     .write_all(format!("{round} {offset}\n").as_bytes())
                     .await
@@ -1055,10 +1164,10 @@ impl Driver {
     }
 
     async fn finish(self) {
-        if let Driver::Process {
-            mut child, stdin, ..
-        } = self
-        {
+        if let Driver::Process(process) = self {
+            let ProcessDriver {
+                mut child, stdin, ..
+            } = *process;
             drop(stdin);
             let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
         }
@@ -1148,12 +1257,12 @@ async fn start_driver(
                 .expect("the refresh program starts");
             let stdin = child.stdin.take().expect("stdin");
             let stdout = child.stdout.take().expect("stdout");
-            Driver::Process {
+            Driver::Process(Box::new(ProcessDriver {
                 child,
                 stdin,
                 lines: BufReader::new(stdout).lines(),
                 seen: String::new(),
-            }
+            }))
         }
         Runner::AwsCli { aws } => Driver::Cli {
             aws: aws.clone(),

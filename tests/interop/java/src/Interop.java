@@ -3,7 +3,8 @@
 // prints one JSON line per step. It decides nothing: the Rust test compares what it saw with what
 // AWS would answer.
 //
-// Usage: java Interop allowed <id> | refused <id> | refresh <id>
+// Usage: java Interop allowed <id> | refused <id> | refresh <id> | curity <id>
+// (curity: the calls of ../shared/docs/curity-workload.md, see CurityWorkload.java)
 // (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
 // offset is for programs that move their own clock: this one runs under libfaketime)
 
@@ -116,6 +117,10 @@ public final class Interop {
             return;
         }
         try (DynamoDbClient ddb = DynamoDbClient.create(); StsClient sts = StsClient.create()) {
+            if (mode.equals("curity")) {
+                CurityWorkload.run(ddb, id);
+                return;
+            }
             if (mode.equals("refresh")) {
                 BufferedReader in = new BufferedReader(
                         new InputStreamReader(System.in, StandardCharsets.UTF_8));
