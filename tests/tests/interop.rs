@@ -102,6 +102,9 @@ struct Outcome {
     arwwi_refusal: usize,
     /// Java only: the Curity workload (`CurityWorkload.java`).
     curity: Option<Run>,
+    /// Java only: the script with the endpoints given as JVM system properties instead of
+    /// `AWS_ENDPOINT_URL*` (the environment without those variables).
+    sysprops: Option<Run>,
     /// Hosts the client tried that were not this machine (refused by the programs' guards).
     foreign_hosts: BTreeSet<String>,
 }
@@ -573,11 +576,41 @@ async fn exercise(client: Client) -> Outcome {
     } else {
         None
     };
+    let sysprops = match (&curity, &client.runner) {
+        (Some(_), Runner::Program { program, args }) => {
+            let env: Vec<(String, String)> = stack
+                .pod_env(TRUSTED.0, TRUSTED.1)
+                .expect("pod env")
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL"))
+                .collect();
+            let home = stack.state_dir().join("home-sysprops");
+            std::fs::create_dir_all(&home).expect("a fresh HOME");
+            let mut with_props = vec![
+                format!("-Daws.endpointUrlSts={}", stack.endpoint()),
+                format!("-Daws.endpointUrlDynamoDb={}", stack.endpoint()),
+            ];
+            with_props.extend(args.iter().cloned());
+            let id = format!("{id}-sysprops");
+            Some(
+                run_program(
+                    program,
+                    &with_props,
+                    "allowed",
+                    &id,
+                    &child_env(&env, &home),
+                )
+                .await,
+            )
+        }
+        _ => None,
+    };
     let foreign_hosts = script
         .requests
         .iter()
         .chain(&refusal.requests)
         .chain(curity.iter().flat_map(|c| &c.requests))
+        .chain(sysprops.iter().flat_map(|c| &c.requests))
         .filter(|r| r["sent"] == false)
         .filter_map(|r| r["host"].as_str().map(str::to_owned))
         .collect();
@@ -589,6 +622,7 @@ async fn exercise(client: Client) -> Outcome {
         arwwi_script,
         arwwi_refusal,
         curity,
+        sysprops,
         foreign_hosts,
     }
 }
@@ -747,6 +781,31 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
             fail("curity", problem);
         }
     }
+    if let Some(run) = &outcome.sysprops {
+        let expected = [
+            ("get-caller-identity", None),
+            ("put-item", None),
+            ("get-item", None),
+            ("query", None),
+            ("query-index", None),
+            ("delete-table-denied", Some("AccessDeniedException")),
+        ];
+        for (step, code) in expected {
+            let good = run.step(step).is_some_and(|s| match code {
+                None => s["ok"] == true,
+                Some(code) => s["ok"] == false && s["code"] == code,
+            });
+            if !good {
+                fail(
+                    "sysprops",
+                    format!(
+                        "`{step}` with -Daws.endpointUrl* and no AWS_ENDPOINT_URL*:\n{}",
+                        run.context()
+                    ),
+                );
+            }
+        }
+    }
     if outcome.arwwi_script == 0 {
         fail(
             "arwwi",
@@ -797,7 +856,7 @@ fn notes(label: &str) -> (&'static str, &'static str, &'static str) {
         ),
         l if l.starts_with("java") => (
             "`AWS_REGION`",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL` (or the system properties `aws.endpointUrlSts`, `aws.endpointUrlDynamodb`, `aws.endpointUrl`)",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`; or the JVM system properties `aws.endpointUrlSts` and `aws.endpointUrlDynamoDb` (note the case; the suite runs the script with only these), `aws.endpointUrl`",
             "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before",
         ),
         "go" => (
@@ -1021,8 +1080,10 @@ What works without touching Curity's code:
   newer** on its classpath (replace the SDK jars the plugin ships with a newer release of the
   same artifacts). Then `AWS_ENDPOINT_URL_STS` (as `irsa exec` sets it), or the JVM system
   property `-Daws.endpointUrlSts=<harness URL>`, points the web-identity provider at the harness,
-  and `AWS_ENDPOINT_URL_DYNAMODB` points DynamoDB there too. With 2.21.42 itself there is no
-  setting at all for the STS endpoint of the web-identity provider.
+  and `AWS_ENDPOINT_URL_DYNAMODB` or `-Daws.endpointUrlDynamoDb=<harness URL>` (that case:
+  `aws.endpointUrlDynamodb` is ignored) points DynamoDB there too. The suite runs the script
+  both ways on 2.28.1 and the current version. With 2.21.42 itself there is no setting at all
+  for the STS endpoint of the web-identity provider.
 ";
 
 /// The refresh rounds: the name, and how many seconds before the `Expiration` of the SDK's
