@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
-use irsa_harness::cache::{cache_dir, install_once};
+use irsa_harness::cache::{cache_dir, install_once, with_install_lock};
 
 /// The Java SDK v2 versions the suite builds: the one Curity's DynamoDB plugin pins, the first
 /// that reads `AWS_ENDPOINT_URL_*` (its 2.28.1 changelog entry), and a current one.
@@ -77,9 +77,14 @@ pub fn ensure_java_client(version: &str) -> anyhow::Result<JavaClient> {
                 .arg(format!("-Dawssdk.version={version}"));
             command
         };
-        if run(&mut maven(true), "mvn -o dependency:build-classpath").is_err() {
-            run(&mut maven(false), "mvn dependency:build-classpath")?;
-        }
+        // One Maven at a time on the shared repository: concurrent resolutions of the same
+        // artifact into one local repository fail (seen on a cold cache).
+        with_install_lock(&cache, "maven-repository", || -> anyhow::Result<()> {
+            if run(&mut maven(true), "mvn -o dependency:build-classpath").is_err() {
+                run(&mut maven(false), "mvn dependency:build-classpath")?;
+            }
+            Ok(())
+        })?;
         let classpath = read_classpath(&classpath_file)?;
         let classes = staging.join("classes");
         run(
@@ -306,4 +311,33 @@ fn run(command: &mut Command, name: &str) -> anyhow::Result<()> {
         tail(&output.stdout),
         tail(&output.stderr)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_covers_names_contents_and_the_toolchain() {
+        let dir = std::env::temp_dir().join(format!("irsa-interop-digest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.txt"), dir.join("b.txt"));
+        std::fs::write(&a, "one").unwrap();
+        std::fs::write(&b, "one").unwrap();
+        let first = digest(std::slice::from_ref(&a), "go1.26").unwrap();
+        assert_eq!(first.len(), 16);
+        assert_eq!(first, digest(std::slice::from_ref(&a), "go1.26").unwrap());
+        assert_ne!(first, digest(std::slice::from_ref(&a), "go1.27").unwrap());
+        assert_ne!(first, digest(std::slice::from_ref(&b), "go1.26").unwrap());
+        std::fs::write(&a, "two").unwrap();
+        assert_ne!(first, digest(std::slice::from_ref(&a), "go1.26").unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn java_versions_are_the_pinned_one_the_first_with_endpoint_variables_and_a_current_one() {
+        assert_eq!(JAVA_SDK_VERSIONS.first(), Some(&"2.21.42"));
+        assert!(JAVA_SDK_VERSIONS.contains(&"2.28.1"));
+        assert_eq!(JAVA_SDK_VERSIONS.len(), 3);
+    }
 }

@@ -1043,7 +1043,7 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     );
     doc.push_str("## What each SDK reads\n\n");
     doc.push_str(
-        "Not measured by the suite: from `wire-contracts.md` §2 and the SDKs' sources.\n\n",
+        "From `wire-contracts.md` §2 and the SDKs' sources; measured by the suite only where a cell says so.\n\n",
     );
     doc.push_str("| SDK | version | region variable | endpoint variables | credential refresh |\n");
     doc.push_str("| --- | --- | --- | --- | --- |\n");
