@@ -63,7 +63,7 @@ pub async fn handle(
     let now = state.clock.now();
     let world = state.world.snapshot();
     let mut outcome = Outcome::default();
-    let response = run(
+    let mut response = run(
         state,
         &world,
         parts,
@@ -74,6 +74,10 @@ pub async fn handle(
         &mut outcome,
     )
     .await;
+    // The harness clock's time, not the server's: the SDKs correct their clock skew from it.
+    if let Ok(date) = http::HeaderValue::from_str(&irsa_core::clock::render_http_date(now)) {
+        response.headers_mut().insert(http::header::DATE, date);
+    }
     if let Some(sink) = &state.audit {
         sink.record(crate::audit::record(&crate::audit::Call {
             parts,

@@ -589,3 +589,17 @@ fn assert_error_500(answer: &Answer) -> String {
     assert_eq!(answer.headers["x-amzn-requestid"].len(), 52);
     answer.json["message"].as_str().unwrap().to_owned()
 }
+
+/// The `Date` header is the harness clock's time, not the server's: the SDKs correct their clock
+/// skew from it, so a moved harness clock must move it too (found by the interop suite).
+#[tokio::test]
+async fn responses_carry_the_harness_clock_in_date() {
+    let backend = Tripwire::new();
+    let state = gateway(&backend.endpoint(), NOW + 3600);
+    let answer = call(&state, &with(good(), "authorization", None), BODY).await;
+    assert_eq!(
+        answer.headers.get("date").and_then(|v| v.to_str().ok()),
+        Some(irsa_core::clock::render_http_date(NOW).as_str())
+    );
+    backend.assert_untouched();
+}

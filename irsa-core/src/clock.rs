@@ -83,6 +83,33 @@ pub fn render_utc(unix: i64) -> String {
     )
 }
 
+/// `Sun, 29 Nov 2026 01:03:20 GMT`: the HTTP `Date` header (RFC 9110 IMF-fixdate) for this
+/// harness time. AWS's responses carry AWS's clock there, and the SDKs correct their own clock
+/// skew from it (Rust, JavaScript and Go do): when the harness clock is moved, the `Date` the
+/// harness answers must move with it, or those SDKs pull their signatures back to real time.
+pub fn render_http_date(unix: i64) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let day = DAYS
+        .get(usize::from(t.weekday().number_days_from_monday()))
+        .unwrap_or(&"Mon");
+    let month = MONTHS
+        .get(usize::from(u8::from(t.month())).saturating_sub(1))
+        .unwrap_or(&"Jan");
+    format!(
+        "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +137,15 @@ mod tests {
         assert_eq!(parse_amz_date("20261128T203201Z"), Some(1_795_897_921));
         assert_eq!(parse_amz_date("2026-11-28T20:32:01Z"), None);
         assert_eq!(parse_amz_date("201"), None);
+    }
+
+    #[test]
+    fn render_http_date_is_imf_fixdate() {
+        assert_eq!(
+            super::render_http_date(1_795_897_921),
+            "Sat, 28 Nov 2026 20:32:01 GMT"
+        );
+        assert_eq!(super::render_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             &request_id,
         ));
     }
-    match result {
+    let mut response = match result {
         Ok(xml) => success(xml, &request_id),
         Err(error) => {
             tracing::info!(
@@ -120,7 +120,12 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             );
             StsErrorResponse { error, request_id }.into_response()
         }
+    };
+    // The harness clock's time, not the server's: the SDKs correct their clock skew from it.
+    if let Ok(date) = HeaderValue::from_str(&irsa_core::clock::render_http_date(now)) {
+        response.headers_mut().insert(header::DATE, date);
     }
+    response
 }
 
 /// The CloudTrail-shaped record of one STS call. Never the web-identity token, the secret key or

@@ -383,3 +383,19 @@ async fn session_policy_errors_have_awss_codes_statuses_and_texts() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(between(&body, "Code"), "MalformedPolicyDocument");
 }
+
+/// The `Date` header is the harness clock's time, on answers and refusals alike: the SDKs correct
+/// their clock skew from it (found by the interop suite).
+#[tokio::test]
+async fn responses_carry_the_harness_clock_in_date() {
+    let f = fixture();
+    let t = token(&f, "curity");
+    let expected = irsa_core::clock::render_http_date(NOW);
+    let (status, headers, _) = post(&f, &arwwi(&t, "s1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("date").unwrap().to_str().unwrap(), expected);
+    let refused = token(&f, "default");
+    let (status, headers, _) = post(&f, &arwwi(&refused, "s2")).await;
+    assert_eq!(status, 403);
+    assert_eq!(headers.get("date").unwrap().to_str().unwrap(), expected);
+}

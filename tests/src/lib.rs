@@ -16,6 +16,8 @@ use aws_types::os_shim_internal::Env;
 use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
 use irsa_harness::stack::{Stack, StackConfig};
 
+pub mod interop;
+
 /// One DynamoDB Local for the whole test binary, kept alive on its own runtime thread.
 pub fn backend_endpoint() -> &'static str {
     static BACKEND: OnceLock<Result<String, String>> = OnceLock::new();

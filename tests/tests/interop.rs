@@ -1,0 +1,1499 @@
+//! Issue 7: every SDK our users run, unmodified and configured by nothing but a pod's
+//! environment, runs the same IRSA script against the harness: web-identity credentials through
+//! the SDK's default chain, `GetCallerIdentity`, `PutItem`/`GetItem`/`Query` on `curity-accounts`
+//! and a `Query` on its index, a `DeleteTable` the policy refuses, and an STS refusal for a
+//! service account the trust policy does not name.
+//!
+//! The client programs live in `tests/interop/` (Java SDK v2 in three versions, Go SDK v2,
+//! JavaScript SDK v3, boto3) and print one JSON line per step; the AWS CLI v1 is driven one
+//! command per step, and the Rust SDK runs in-process. This file judges what each saw, counts
+//! each one's `AssumeRoleWithWebIdentity` calls in its own stack's audit trail, and renders
+//! `docs/sdk-compatibility.md` from the results (`IRSA_BLESS=1` rewrites it; otherwise a
+//! difference fails). A toolchain that is missing fails the suite: no SDK is skipped.
+//!
+//! Then, per SDK, refresh rounds: one long-lived client making one call per round while the
+//! harness clock, and the SDK's own clock with it (libfaketime, Go's clock hook, Rust's
+//! `TimeSource`; `tests/interop/README.md`), moves towards and past its credentials'
+//! `Expiration`; the ARWWI calls of each round are counted. Java also runs the Curity workload.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+use base64::Engine as _;
+use irsa_core::clock::Clock as _;
+use irsa_harness::stack::Stack;
+use irsa_tests::interop::{self, JAVA_SDK_VERSIONS};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+
+/// The suite's world, relative to `scenarios/worlds` (what `start_stack` takes).
+const WORLD: &str = "../../tests/interop/world.yaml";
+/// The trusted pod and the one the trust policy does not name.
+const TRUSTED: (&str, &str) = ("curity", "dynamo-sa");
+const UNTRUSTED: (&str, &str) = ("default", "dynamo-sa");
+const ACCOUNT_ROLE_SESSION: &str = "arn:aws:sts::111122223333:assumed-role/curity-dynamodb/";
+/// No client program may take longer than this for one mode.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// How a client is run.
+#[derive(Debug, Clone)]
+enum Runner {
+    /// A program that takes `MODE ID` and prints JSON lines.
+    Program { program: PathBuf, args: Vec<String> },
+    /// The AWS CLI v1, one command per step.
+    AwsCli { aws: PathBuf },
+    /// The Rust SDK, in this process.
+    Rust,
+}
+
+#[derive(Debug, Clone)]
+struct Client {
+    /// `java 2.21.42`, `go`, …: names the SDK in every failure.
+    label: String,
+    runner: Runner,
+}
+
+/// What one client run printed.
+#[derive(Debug, Default)]
+struct Run {
+    steps: Vec<Value>,
+    requests: Vec<Value>,
+    stdout: String,
+    stderr: String,
+    status: String,
+}
+
+impl Run {
+    fn step(&self, name: &str) -> Option<&Value> {
+        self.steps.iter().find(|s| s["step"] == name)
+    }
+
+    fn version(&self) -> String {
+        self.steps
+            .first()
+            .and_then(|s| s["version"].as_str())
+            .unwrap_or("?")
+            .to_owned()
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "exit: {}\nstdout:\n{}\nstderr (end):\n{}",
+            self.status,
+            self.stdout,
+            irsa_harness::dynamodb_local::jar::tail(&self.stderr, 20)
+        )
+    }
+}
+
+/// One client's results against its own stack.
+#[derive(Debug)]
+struct Outcome {
+    client: Client,
+    script: Run,
+    refusal: Run,
+    arwwi_script: usize,
+    arwwi_refusal: usize,
+    /// Java only: the Curity workload (`CurityWorkload.java`).
+    curity: Option<Run>,
+    /// Java only: the script with the endpoints given as JVM system properties instead of
+    /// `AWS_ENDPOINT_URL*` (the environment without those variables).
+    sysprops: Option<Run>,
+    /// Hosts the client tried that were not this machine (refused by the programs' guards).
+    foreign_hosts: BTreeSet<String>,
+}
+
+async fn install_clients() -> (Vec<Client>, Vec<String>) {
+    let mut clients = Vec::new();
+    let mut missing = Vec::new();
+    let mut java = Vec::new();
+    for version in JAVA_SDK_VERSIONS {
+        java.push((
+            *version,
+            tokio::task::spawn_blocking(move || interop::ensure_java_client(version)),
+        ));
+    }
+    let go = tokio::task::spawn_blocking(interop::ensure_go_client);
+    let js = tokio::task::spawn_blocking(interop::ensure_js_client);
+    let python = irsa_harness::python::ensure_python_tools().await;
+    for (version, task) in java {
+        match task.await.expect("java install task") {
+            Ok(c) => clients.push(Client {
+                label: format!("java {version}"),
+                runner: Runner::Program {
+                    program: c.java,
+                    args: vec!["-cp".into(), c.classpath, "Interop".into()],
+                },
+            }),
+            Err(e) => missing.push(format!("java {version}: {e:#}")),
+        }
+    }
+    match go.await.expect("go install task") {
+        Ok(binary) => clients.push(Client {
+            label: "go".into(),
+            runner: Runner::Program {
+                program: binary,
+                args: vec![],
+            },
+        }),
+        Err(e) => missing.push(format!("go: {e:#}")),
+    }
+    match js.await.expect("js install task") {
+        Ok(c) => clients.push(Client {
+            label: "js".into(),
+            runner: Runner::Program {
+                program: c.node,
+                args: vec![c.script.display().to_string()],
+            },
+        }),
+        Err(e) => missing.push(format!("js: {e:#}")),
+    }
+    match python {
+        Ok(tools) => {
+            let script = interop::interop_dir().join("python/interop_boto3.py");
+            clients.push(Client {
+                label: "boto3".into(),
+                runner: Runner::Program {
+                    program: tools.python,
+                    args: vec![script.display().to_string()],
+                },
+            });
+            clients.push(Client {
+                label: "aws-cli".into(),
+                runner: Runner::AwsCli { aws: tools.aws },
+            });
+        }
+        Err(e) => missing.push(format!("boto3 and aws-cli: {e:#}")),
+    }
+    clients.push(Client {
+        label: "rust".into(),
+        runner: Runner::Rust,
+    });
+    (clients, missing)
+}
+
+/// The pod's environment, plus only what any process needs: `PATH` to find its interpreter's
+/// helpers and an empty `HOME` (no `~/.aws`; the CLI's disk cache starts empty).
+fn child_env(pod: &[(String, String)], home: &Path) -> Vec<(String, String)> {
+    let mut env = pod.to_vec();
+    env.push(("PATH".into(), std::env::var("PATH").unwrap_or_default()));
+    env.push(("HOME".into(), home.display().to_string()));
+    env
+}
+
+async fn run_program(
+    program: &Path,
+    args: &[String],
+    mode: &str,
+    id: &str,
+    env: &[(String, String)],
+) -> Run {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .args([mode, id])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let output = match command.spawn() {
+        Ok(child) => tokio::time::timeout(CLIENT_TIMEOUT, child.wait_with_output()).await,
+        Err(e) => {
+            return Run {
+                status: format!("could not start `{}`: {e}", program.display()),
+                ..Run::default()
+            };
+        }
+    };
+    match output {
+        Ok(Ok(output)) => parse_run(
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+            output.status.to_string(),
+        ),
+        Ok(Err(e)) => Run {
+            status: format!("waiting failed: {e}"),
+            ..Run::default()
+        },
+        Err(_) => Run {
+            status: format!("timed out after {CLIENT_TIMEOUT:?}"),
+            ..Run::default()
+        },
+    }
+}
+
+fn parse_run(stdout: &str, stderr: &str, status: String) -> Run {
+    let mut run = Run {
+        stdout: stdout.to_owned(),
+        stderr: stderr.to_owned(),
+        status,
+        ..Run::default()
+    };
+    for line in stdout.lines() {
+        let Ok(value) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        match value["event"].as_str() {
+            Some("step") => run.steps.push(value),
+            Some("request") => run.requests.push(value),
+            _ => {}
+        }
+    }
+    run
+}
+
+/// `An error occurred (CODE) when calling …` → `CODE`.
+fn cli_error_code(stderr: &str) -> Option<String> {
+    let rest = stderr.split("An error occurred (").nth(1)?;
+    Some(rest.split(')').next()?.to_owned())
+}
+
+async fn run_cli(aws: &Path, mode: &str, id: &str, env: &[(String, String)]) -> Run {
+    let version = irsa_harness::python::PINS
+        .iter()
+        .find_map(|p| p.strip_prefix("awscli=="))
+        .unwrap_or("?");
+    let pk = format!("un#{id}");
+    let item = json!({"pk": {"S": pk}, "userNameInitial": {"S": id}, "userName": {"S": format!("{id}-name")}});
+    let key = json!({"pk": {"S": pk}});
+    let table_values = json!({":pk": {"S": pk}});
+    let index_values = json!({":i": {"S": id}});
+    let steps: Vec<(&str, Vec<String>, &str)> = if mode == "refused" {
+        vec![(
+            "sts-refusal",
+            strings(&["sts", "get-caller-identity"]),
+            "/Arn",
+        )]
+    } else {
+        vec![
+            (
+                "get-caller-identity",
+                strings(&["sts", "get-caller-identity"]),
+                "/Arn",
+            ),
+            (
+                "put-item",
+                strings(&[
+                    "dynamodb",
+                    "put-item",
+                    "--table-name",
+                    "curity-accounts",
+                    "--item",
+                ])
+                .into_iter()
+                .chain([item.to_string()])
+                .collect(),
+                "",
+            ),
+            (
+                "get-item",
+                strings(&[
+                    "dynamodb",
+                    "get-item",
+                    "--consistent-read",
+                    "--table-name",
+                    "curity-accounts",
+                    "--key",
+                ])
+                .into_iter()
+                .chain([key.to_string()])
+                .collect(),
+                "/Item/userName/S",
+            ),
+            (
+                "query",
+                strings(&[
+                    "dynamodb",
+                    "query",
+                    "--table-name",
+                    "curity-accounts",
+                    "--key-condition-expression",
+                    "pk = :pk",
+                    "--expression-attribute-values",
+                ])
+                .into_iter()
+                .chain([table_values.to_string()])
+                .collect(),
+                "/Count",
+            ),
+            (
+                "query-index",
+                strings(&[
+                    "dynamodb",
+                    "query",
+                    "--table-name",
+                    "curity-accounts",
+                    "--index-name",
+                    "userNameInitial-userName-index",
+                    "--key-condition-expression",
+                    "userNameInitial = :i",
+                    "--expression-attribute-values",
+                ])
+                .into_iter()
+                .chain([index_values.to_string()])
+                .collect(),
+                "/Count",
+            ),
+            (
+                "delete-table-denied",
+                strings(&["dynamodb", "delete-table", "--table-name", "curity-audit"]),
+                "/TableDescription/TableName",
+            ),
+        ]
+    };
+    let mut run = Run {
+        status: "one `aws` command per step".into(),
+        ..Run::default()
+    };
+    for (step, args, pointer) in steps {
+        let output = tokio::time::timeout(
+            CLIENT_TIMEOUT,
+            tokio::process::Command::new(aws)
+                .args(&args)
+                .args(["--output", "json"])
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await;
+        let record = match output {
+            Ok(Ok(output)) => {
+                let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+                let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+                run.stdout.push_str(&stdout);
+                run.stderr.push_str(&stderr);
+                if output.status.success() {
+                    let parsed: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+                    let detail = match parsed.pointer(pointer) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                        None if pointer.is_empty() => format!("un#{id}"),
+                        None => "<missing>".into(),
+                    };
+                    json!({"ok": true, "code": null, "detail": detail})
+                } else {
+                    json!({"ok": false, "code": cli_error_code(&stderr), "detail": stderr.trim()})
+                }
+            }
+            Ok(Err(e)) => {
+                json!({"ok": false, "code": null, "detail": format!("could not run aws: {e}")})
+            }
+            Err(_) => json!({"ok": false, "code": null, "detail": "timed out"}),
+        };
+        let mut record = record;
+        record["event"] = json!("step");
+        record["sdk"] = json!("aws-cli");
+        record["version"] = json!(version);
+        record["step"] = json!(step);
+        run.steps.push(record);
+    }
+    run
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The AWS error code anywhere in an error's source chain: the Rust SDK wraps the STS error of
+/// the web-identity provider inside the credentials error of the call that needed credentials.
+fn rust_error_code(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    type ArwwiError = aws_sdk_sts::error::SdkError<
+        aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    >;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(sdk) = e.downcast_ref::<ArwwiError>() {
+            return sdk.code().map(str::to_owned);
+        }
+        current = e.source();
+    }
+    None
+}
+
+fn rust_record<T>(step: &str, result: Result<String, aws_sdk_dynamodb::error::SdkError<T>>) -> Value
+where
+    T: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let base = json!({"event": "step", "sdk": "rust", "version": aws_sdk_dynamodb::meta::PKG_VERSION, "step": step});
+    let mut record = base;
+    match result {
+        Ok(detail) => {
+            record["ok"] = json!(true);
+            record["code"] = Value::Null;
+            record["detail"] = json!(detail);
+        }
+        Err(e) => {
+            record["ok"] = json!(false);
+            record["code"] = json!(e.code().map(str::to_owned).or_else(|| rust_error_code(&e)));
+            record["detail"] = json!(format!(
+                "{}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            ));
+        }
+    }
+    record
+}
+
+async fn run_rust(stack: &Stack, mode: &str, id: &str, env: Vec<(String, String)>) -> Run {
+    let config = irsa_tests::pod_config_loader(stack.state_dir(), env)
+        .load()
+        .await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let mut run = Run {
+        status: "in-process".into(),
+        ..Run::default()
+    };
+    let caller = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map(|o| o.arn().unwrap_or_default().to_owned());
+    if mode == "refused" {
+        run.steps.push(rust_record("sts-refusal", caller));
+        return run;
+    }
+    run.steps.push(rust_record("get-caller-identity", caller));
+    let pk = format!("un#{id}");
+    let s = irsa_tests::s;
+    let put = ddb
+        .put_item()
+        .table_name("curity-accounts")
+        .item("pk", s(&pk))
+        .item("userNameInitial", s(id))
+        .item("userName", s(&format!("{id}-name")))
+        .send()
+        .await
+        .map(|_| pk.clone());
+    run.steps.push(rust_record("put-item", put));
+    let got = ddb
+        .get_item()
+        .table_name("curity-accounts")
+        .key("pk", s(&pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .map(|o| {
+            o.item()
+                .and_then(|i| i.get("userName"))
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_else(|| "<no item>".into())
+        });
+    run.steps.push(rust_record("get-item", got));
+    let query = ddb
+        .query()
+        .table_name("curity-accounts")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(&pk))
+        .send()
+        .await
+        .map(|o| o.count().to_string());
+    run.steps.push(rust_record("query", query));
+    let query_index = ddb
+        .query()
+        .table_name("curity-accounts")
+        .index_name("userNameInitial-userName-index")
+        .key_condition_expression("userNameInitial = :i")
+        .expression_attribute_values(":i", s(id))
+        .send()
+        .await
+        .map(|o| o.count().to_string());
+    run.steps.push(rust_record("query-index", query_index));
+    let delete = ddb
+        .delete_table()
+        .table_name("curity-audit")
+        .send()
+        .await
+        .map(|o| {
+            o.table_description()
+                .and_then(|d| d.table_name())
+                .unwrap_or_default()
+                .to_owned()
+        });
+    run.steps.push(rust_record("delete-table-denied", delete));
+    run
+}
+
+/// `AssumeRoleWithWebIdentity` records in the stack's audit trail: (allowed, refused).
+fn arwwi_counts(stack: &Stack) -> (usize, usize) {
+    let records = irsa_harness::audit::read(stack.state_dir()).unwrap_or_default();
+    let arwwi = records
+        .iter()
+        .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity");
+    arwwi.fold((0, 0), |(ok, refused), r| {
+        if r.get("errorCode").is_some_and(|c| !c.is_null()) {
+            (ok, refused + 1)
+        } else {
+            (ok + 1, refused)
+        }
+    })
+}
+
+async fn run_mode(client: &Client, stack: &Stack, pod: (&str, &str), mode: &str, id: &str) -> Run {
+    let env = stack.pod_env(pod.0, pod.1).expect("pod env");
+    let home = stack.state_dir().join(format!("home-{mode}"));
+    std::fs::create_dir_all(&home).expect("a fresh HOME");
+    match &client.runner {
+        Runner::Program { program, args } => {
+            run_program(program, args, mode, id, &child_env(&env, &home)).await
+        }
+        Runner::AwsCli { aws } => run_cli(aws, mode, id, &child_env(&env, &home)).await,
+        Runner::Rust => run_rust(stack, mode, id, env).await,
+    }
+}
+
+async fn exercise(client: Client) -> Outcome {
+    let name = format!("interop-{}", client.label.replace([' ', '.'], "-"));
+    let stack = irsa_tests::start_stack(WORLD, &name).await;
+    let id = format!("{name}-{}", std::process::id());
+    let script = run_mode(&client, &stack, TRUSTED, "allowed", &id).await;
+    let (arwwi_script, before_refusal) = arwwi_counts(&stack);
+    assert_eq!(
+        before_refusal, 0,
+        "{}: a refused ARWWI in the script run",
+        client.label
+    );
+    let refusal = run_mode(&client, &stack, UNTRUSTED, "refused", &id).await;
+    let (after, arwwi_refusal) = arwwi_counts(&stack);
+    assert_eq!(
+        after, arwwi_script,
+        "{}: the refused pod got credentials",
+        client.label
+    );
+    let curity = if client.label.starts_with("java") && reads_endpoint_variables(&client) {
+        Some(run_mode(&client, &stack, TRUSTED, "curity", &id).await)
+    } else {
+        None
+    };
+    let sysprops = match (&curity, &client.runner) {
+        (Some(_), Runner::Program { program, args }) => {
+            let env: Vec<(String, String)> = stack
+                .pod_env(TRUSTED.0, TRUSTED.1)
+                .expect("pod env")
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL"))
+                .collect();
+            let home = stack.state_dir().join("home-sysprops");
+            std::fs::create_dir_all(&home).expect("a fresh HOME");
+            let mut with_props = vec![
+                format!("-Daws.endpointUrlSts={}", stack.endpoint()),
+                format!("-Daws.endpointUrlDynamoDb={}", stack.endpoint()),
+            ];
+            with_props.extend(args.iter().cloned());
+            let id = format!("{id}-sysprops");
+            Some(
+                run_program(
+                    program,
+                    &with_props,
+                    "allowed",
+                    &id,
+                    &child_env(&env, &home),
+                )
+                .await,
+            )
+        }
+        _ => None,
+    };
+    let foreign_hosts = script
+        .requests
+        .iter()
+        .chain(&refusal.requests)
+        .chain(curity.iter().flat_map(|c| &c.requests))
+        .chain(sysprops.iter().flat_map(|c| &c.requests))
+        .filter(|r| r["sent"] == false)
+        .filter_map(|r| r["host"].as_str().map(str::to_owned))
+        .collect();
+    stack.shutdown().await;
+    Outcome {
+        client,
+        script,
+        refusal,
+        arwwi_script,
+        arwwi_refusal,
+        curity,
+        sysprops,
+        foreign_hosts,
+    }
+}
+
+/// The Curity workload's steps and what AWS answers each: `None` for success, else the code.
+const CURITY_STEPS: &[(&str, Option<&str>)] = &[
+    ("curity-describe-table", None),
+    ("curity-create-account-transaction", None),
+    // Each Put's `attribute_not_exists(pk)` fails: DynamoDB cancels the whole transaction.
+    (
+        "curity-create-account-again-refused",
+        Some("TransactionCanceledException"),
+    ),
+    ("curity-password-check-get-item", None),
+    ("curity-query-index-count", None),
+    ("curity-update-account-versioned", None),
+    ("curity-session-put-if-absent", None),
+    ("curity-session-update-if-present", None),
+    ("curity-delete-account-transaction", None),
+];
+
+fn judge_curity(label: &str, run: &Run) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (step, expected) in CURITY_STEPS {
+        let seen = run.step(step);
+        let ok = match (seen, expected) {
+            (Some(s), None) => s["ok"] == true,
+            (Some(s), Some(code)) => s["ok"] == false && s["code"] == *code,
+            (None, _) => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{label}, Curity workload step `{step}`: expected {}, saw {}",
+                expected.unwrap_or("success"),
+                seen.map_or_else(|| format!("no result\n{}", run.context()), Value::to_string)
+            ));
+        }
+    }
+    if let Some(s) = run.step("curity-query-index-count")
+        && s["detail"] != "1"
+    {
+        failures.push(format!(
+            "{label}, Curity workload: the index COUNT query saw {s}"
+        ));
+    }
+    failures
+}
+
+/// Whether this client is expected to reach the harness from the pod's environment alone.
+/// Java SDK v2 reads `AWS_ENDPOINT_URL*` only from 2.28.1 on (its changelog; measured here).
+fn reads_endpoint_variables(client: &Client) -> bool {
+    client.label != "java 2.21.42"
+}
+
+/// A predicate on a step's reported result.
+type Check = Box<dyn Fn(&str) -> bool>;
+
+/// Every way this client's results differ from what AWS would answer; empty when it passes.
+fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
+    let label = &outcome.client.label;
+    let mut failures = Vec::new();
+    let mut fail =
+        |step: &str, what: String| failures.push(format!("{label}, step `{step}`: {what}"));
+    let script = &outcome.script;
+    if !reads_endpoint_variables(&outcome.client) {
+        // The finding for Curity's pinned version: ARWWI goes to the real regional STS host,
+        // which the program's guard refuses; nothing reaches the harness.
+        let expected: BTreeSet<String> = ["sts.eu-west-1.amazonaws.com:443".to_owned()].into();
+        if outcome.foreign_hosts != expected {
+            fail(
+                "endpoint",
+                format!(
+                    "expected only the refused host {expected:?}, saw {:?}",
+                    outcome.foreign_hosts
+                ),
+            );
+        }
+        if outcome.arwwi_script + outcome.arwwi_refusal != 0 {
+            fail("endpoint", "an ARWWI reached the harness".into());
+        }
+        if script.steps.len() != 6 || script.steps.iter().any(|s| s["ok"] == true) {
+            fail(
+                "script",
+                format!("expected 6 failed steps\n{}", script.context()),
+            );
+        }
+        return failures;
+    }
+    if !outcome.foreign_hosts.is_empty() {
+        fail(
+            "endpoint",
+            format!(
+                "tried hosts outside this machine: {:?}",
+                outcome.foreign_hosts
+            ),
+        );
+    }
+    let expect_ok = |step: &str, detail: &dyn Fn(&str) -> bool| -> Option<String> {
+        match script.step(step) {
+            None => Some(format!("no result\n{}", script.context())),
+            Some(s) if s["ok"] != true => Some(format!(
+                "failed with {} ({})",
+                s["code"],
+                s["detail"].as_str().unwrap_or_default()
+            )),
+            Some(s) => {
+                let d = s["detail"].as_str().unwrap_or_default();
+                (!detail(d)).then(|| format!("unexpected result `{d}`"))
+            }
+        }
+    };
+    let id = format!("{id_prefix}-{}", std::process::id());
+    let checks: [(&str, Check); 5] = [
+        (
+            "get-caller-identity",
+            Box::new(|d: &str| d.starts_with(ACCOUNT_ROLE_SESSION)),
+        ),
+        ("put-item", Box::new(|_: &str| true)),
+        (
+            "get-item",
+            Box::new(move |d: &str| d == format!("{id}-name")),
+        ),
+        ("query", Box::new(|d: &str| d == "1")),
+        ("query-index", Box::new(|d: &str| d == "1")),
+    ];
+    for (step, check) in &checks {
+        if let Some(problem) = expect_ok(step, check.as_ref()) {
+            fail(step, problem);
+        }
+    }
+    match script.step("delete-table-denied") {
+        Some(s) if s["ok"] == false && s["code"] == "AccessDeniedException" => {}
+        Some(s) => fail(
+            "delete-table-denied",
+            format!("expected AccessDeniedException, saw {s}"),
+        ),
+        None => fail(
+            "delete-table-denied",
+            format!("no result\n{}", script.context()),
+        ),
+    }
+    match refusal_surface(&outcome.refusal) {
+        Ok(_) => {}
+        Err(problem) => fail("sts-refusal", problem),
+    }
+    if let Some(s) = outcome.refusal.step("sts-refusal-web-identity-provider")
+        && !(s["ok"] == false && s["code"] == "AccessDenied")
+    {
+        fail(
+            "sts-refusal-web-identity-provider",
+            format!("expected AccessDenied, saw {s}"),
+        );
+    }
+    if let Some(curity) = &outcome.curity {
+        for problem in judge_curity(label, curity) {
+            fail("curity", problem);
+        }
+    }
+    if let Some(run) = &outcome.sysprops {
+        let expected = [
+            ("get-caller-identity", None),
+            ("put-item", None),
+            ("get-item", None),
+            ("query", None),
+            ("query-index", None),
+            ("delete-table-denied", Some("AccessDeniedException")),
+        ];
+        for (step, code) in expected {
+            let good = run.step(step).is_some_and(|s| match code {
+                None => s["ok"] == true,
+                Some(code) => s["ok"] == false && s["code"] == code,
+            });
+            if !good {
+                fail(
+                    "sysprops",
+                    format!(
+                        "`{step}` with -Daws.endpointUrl* and no AWS_ENDPOINT_URL*:\n{}",
+                        run.context()
+                    ),
+                );
+            }
+        }
+    }
+    if outcome.arwwi_script == 0 {
+        fail(
+            "arwwi",
+            "no AssumeRoleWithWebIdentity reached the harness".into(),
+        );
+    }
+    if outcome.arwwi_refusal == 0 {
+        fail(
+            "arwwi",
+            "the refused pod's ARWWI never reached the harness".into(),
+        );
+    }
+    failures
+}
+
+/// How the client surfaced STS's `AccessDenied` for the untrusted pod.
+fn refusal_surface(run: &Run) -> Result<String, String> {
+    let Some(s) = run.step("sts-refusal") else {
+        return Err(format!("no result\n{}", run.context()));
+    };
+    let detail = s["detail"].as_str().unwrap_or_default();
+    if s["ok"] != false {
+        return Err(format!("the untrusted pod got an identity: {detail}"));
+    }
+    if s["code"] == "AccessDenied" {
+        return Ok("error code `AccessDenied`".into());
+    }
+    // Java's default chain reports each provider's failure as text inside one
+    // SdkClientException: the STS error code is not reachable, its message and status are.
+    if s["code"].is_null()
+        && s["exception"] == "SdkClientException"
+        && detail.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity (Service: Sts, Status Code: 403")
+    {
+        return Ok("`SdkClientException` from the default chain, with STS's message and status 403 in its text (no error code)".into());
+    }
+    Err(format!("expected AccessDenied, saw {s}"))
+}
+
+/// Facts about each SDK that the suite does not measure, from `wire-contracts.md` §2 and the SDKs'
+/// own sources; the measured columns come from the run.
+fn notes(label: &str) -> (&'static str, &'static str, &'static str) {
+    // (region variable read, endpoint variables read, credential refresh)
+    match label {
+        "java 2.21.42" => (
+            "`AWS_REGION`",
+            "none: no `AWS_ENDPOINT_URL*` variable, `aws.endpointUrl*` property or profile `endpoint_url` exists in this version",
+            "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before",
+        ),
+        l if l.starts_with("java") => (
+            "`AWS_REGION`",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`; or the JVM system properties `aws.endpointUrlSts` and `aws.endpointUrlDynamoDb` (note the case; the suite runs the script with only these), `aws.endpointUrl`",
+            "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before",
+        ),
+        "go" => (
+            "`AWS_REGION` (and `AWS_DEFAULT_REGION`)",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
+            "`aws.CredentialsCache` shared by every client of one `aws.Config`; for web identity no expiry window (`config/resolve_credentials.go`): refreshes at `Expiration`",
+        ),
+        "js" => (
+            "`AWS_REGION` only (`AWS_DEFAULT_REGION` is ignored)",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
+            "per client; refreshes when less than 5 min remain",
+        ),
+        "boto3" => (
+            "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
+            "per `Session`; advisory 15 min, mandatory 10 min before `Expiration` (credentials under 15 min are refreshed on every call)",
+        ),
+        "aws-cli" => (
+            "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
+            "as boto3, plus a disk cache in `~/.aws/cli/cache` reused by later commands; its vendored botocore keys that cache by role **and token**, so each rewrite of the token file costs one ARWWI on the next command",
+        ),
+        _ => (
+            "`AWS_REGION`, then `AWS_DEFAULT_REGION`",
+            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
+            "identity cache shared by the clients of one `SdkConfig`; refreshes about 5–10 s before `Expiration`",
+        ),
+    }
+}
+
+fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> String {
+    let mut doc = String::new();
+    doc.push_str(
+        "<!-- GENERATED by tests/tests/interop.rs from the interop suite's results. Do not edit: \
+         run `IRSA_BLESS=1 cargo test -p irsa-tests --test interop` to rewrite it. -->\n\n",
+    );
+    doc.push_str("# SDK compatibility\n\n");
+    doc.push_str(
+        "Each SDK below runs the same script against the harness, unmodified and configured by \
+         nothing but the environment a pod gets from `irsa exec` / the pod-identity webhook \
+         (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_REGION`, `AWS_DEFAULT_REGION`, \
+         `AWS_STS_REGIONAL_ENDPOINTS`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, \
+         `AWS_ENDPOINT_URL_DYNAMODB`): credentials through the SDK's default chain, \
+         `GetCallerIdentity`, `PutItem`, `GetItem`, `Query` on `curity-accounts` and on its \
+         index `userNameInitial-userName-index`, a `DeleteTable` the policy refuses, and the \
+         same calls for a service account the trust policy does not name. The programs are in \
+         `tests/interop/`; the suite is `cargo test -p irsa-tests --test interop`, part of \
+         `cargo test --workspace`.\n\n",
+    );
+    doc.push_str("## Results\n\n");
+    doc.push_str(
+        "| SDK | version | script (6 steps) | denied `DeleteTable` surfaced as | STS refusal surfaced as | ARWWI calls for the script | endpoints tried outside the harness |\n",
+    );
+    doc.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for o in outcomes {
+        let passed = o.script.steps.iter().filter(|s| s["ok"] == true).count()
+            + usize::from(
+                o.script
+                    .step("delete-table-denied")
+                    .is_some_and(|s| s["ok"] == false),
+            );
+        let script = if reads_endpoint_variables(&o.client) {
+            format!("{passed}/6 as AWS would answer")
+        } else {
+            "not run: ARWWI went to the real STS host (refused by the suite's guard)".to_owned()
+        };
+        let delete = o
+            .script
+            .step("delete-table-denied")
+            .and_then(|s| s["code"].as_str())
+            .map_or("—".to_owned(), |c| format!("`{c}`"));
+        let refusal = if reads_endpoint_variables(&o.client) {
+            refusal_surface(&o.refusal)
+                .unwrap_or_else(|e| format!("✗ {}", e.lines().next().unwrap_or_default()))
+        } else {
+            "—".to_owned()
+        };
+        let foreign = if o.foreign_hosts.is_empty() {
+            "none".to_owned()
+        } else {
+            o.foreign_hosts
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {script} | {delete} | {refusal} | {} | {foreign} |",
+            o.client.label.split(' ').next().unwrap_or_default(),
+            o.script.version(),
+            o.arwwi_script,
+        );
+    }
+    doc.push_str(
+        "\nARWWI calls are counted in each SDK's own stack's audit trail (`audit.jsonl`) over one \
+         run of the script (one process; for the AWS CLI, six commands sharing one `HOME`). An SDK \
+         that builds a credentials provider per client calls STS once per client: the script \
+         uses one STS and one DynamoDB client.\n\n",
+    );
+    doc.push_str("## The Curity workload through Java SDK v2\n\n");
+    doc.push_str(
+        "The calls of the Curity Identity Server's DynamoDB plugin (`curity-workload.md`), made \
+         through Curity's own SDK by `tests/interop/java/src/CurityWorkload.java` under the \
+         suite's item-level policy on `table/curity-*`; `TransactWriteItems` is authorised per \
+         item.\n\n",
+    );
+    let javas: Vec<&Outcome> = outcomes.iter().filter(|o| o.curity.is_some()).collect();
+    let _ = writeln!(
+        doc,
+        "| step | expected | {} |",
+        javas
+            .iter()
+            .map(|o| format!("java {}", o.script.version()))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(doc, "| --- | --- |{}", " --- |".repeat(javas.len()));
+    for (step, expected) in CURITY_STEPS {
+        let cells: Vec<String> = javas
+            .iter()
+            .map(|o| {
+                o.curity
+                    .as_ref()
+                    .and_then(|r| r.step(step))
+                    .map_or("—".to_owned(), |s| {
+                        if s["ok"] == true {
+                            "ok".to_owned()
+                        } else {
+                            format!("`{}`", s["code"].as_str().unwrap_or("error"))
+                        }
+                    })
+            })
+            .collect();
+        let _ = writeln!(
+            doc,
+            "| `{step}` | {} | {} |",
+            expected.map_or("ok".to_owned(), |c| format!("`{c}`")),
+            cells.join(" | ")
+        );
+    }
+    doc.push('\n');
+    doc.push_str("## Credential refresh\n\n");
+    doc.push_str(
+        "Each SDK runs one long-lived process (the AWS CLI: one command per round, sharing one \
+         `HOME`) making one `GetItem` per round, on its own stack. Before a round the harness \
+         clock is moved so that the SDK's latest credentials are that far from their \
+         `Expiration`, and the SDK's own clock is moved with it: libfaketime \
+         (`LD_PRELOAD`, `FAKETIME_TIMESTAMP_FILE`) for the Java, JavaScript, boto3 and CLI \
+         processes; the SDK's clock hook `internal/sdk.NowTime` for Go, which reads the time \
+         without libc; the config's `TimeSource` for Rust. The SDK decides on its own when to \
+         refresh. The pod's token lives 600 s and is rewritten at 80% of that, so every refresh \
+         after the first move had to read the token file again (the first token had expired).\n\n",
+    );
+    doc.push_str("| SDK | version | ARWWI calls per round: first call / 30 min left / 50 s left / expired 1 min ago / again | refreshed ahead of expiry with 50 s left |\n");
+    doc.push_str("| --- | --- | --- | --- |\n");
+    for (client, rounds) in refreshes {
+        let counts: Vec<String> = rounds.iter().map(|r| r.new_arwwi.to_string()).collect();
+        let ahead = rounds
+            .iter()
+            .find(|r| r.name == "50-s-left")
+            .map_or("—", |r| {
+                if r.new_arwwi > 0 {
+                    "yes"
+                } else {
+                    "no (refreshes nearer to, or at, expiry)"
+                }
+            });
+        let version = outcomes
+            .iter()
+            .find(|o| o.client.label == client.label)
+            .map(|o| o.script.version())
+            .unwrap_or_default();
+        let _ = writeln!(
+            doc,
+            "| {} | {version} | {} | {ahead} |",
+            client.label.split(' ').next().unwrap_or_default(),
+            counts.join(" / "),
+        );
+    }
+    doc.push_str(
+        "\nJava SDK 2.21.42 is not in this table: it cannot reach the harness from a pod's \
+         environment (below).\n\n",
+    );
+    doc.push_str("## What each SDK reads\n\n");
+    doc.push_str(
+        "From `wire-contracts.md` §2 and the SDKs' sources; measured by the suite only where a cell says so.\n\n",
+    );
+    doc.push_str("| SDK | version | region variable | endpoint variables | credential refresh |\n");
+    doc.push_str("| --- | --- | --- | --- | --- |\n");
+    for o in outcomes {
+        let (region, endpoints, refresh) = notes(&o.client.label);
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {region} | {endpoints} | {refresh} |",
+            o.client.label.split(' ').next().unwrap_or_default(),
+            o.script.version(),
+        );
+    }
+    doc.push_str(JAVA_FINDING);
+    doc
+}
+
+const JAVA_FINDING: &str = "
+## Curity and Java SDK v2 2.21.42: pointing it at the harness
+
+Curity's DynamoDB plugin pins Java SDK v2 **2.21.42**. That version reads **no** endpoint
+setting from the environment: it has no `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_<SERVICE>` variable,
+no `aws.endpointUrl*` system property and no `endpoint_url` profile key (its `SdkSystemSetting`
+lists none; service-specific endpoint overrides arrived in **2.28.1**, aws/aws-sdk-java-v2 PR
+#5562). The suite measures it: with the pod's environment, 2.21.42 sends
+`AssumeRoleWithWebIdentity` to `sts.eu-west-1.amazonaws.com:443`, which the client program's
+guard refuses, and nothing reaches the harness. 2.28.1 and the current version send every call
+to the harness from the same environment.
+
+What works without touching Curity's code:
+
+* **DynamoDB**: Curity's own DynamoDB endpoint setting (the one endpoint it lets you override)
+  pointed at the harness's URL.
+* **STS** (the web-identity call): run Curity's DynamoDB plugin with Java SDK v2 **2.28.1 or
+  newer** on its classpath (replace the SDK jars the plugin ships with a newer release of the
+  same artifacts). Then `AWS_ENDPOINT_URL_STS` (as `irsa exec` sets it), or the JVM system
+  property `-Daws.endpointUrlSts=<harness URL>`, points the web-identity provider at the harness,
+  and `AWS_ENDPOINT_URL_DYNAMODB` or `-Daws.endpointUrlDynamoDb=<harness URL>` (that case:
+  `aws.endpointUrlDynamodb` is ignored) points DynamoDB there too. The suite runs the script
+  both ways on 2.28.1 and the current version. With 2.21.42 itself there is no setting at all
+  for the STS endpoint of the web-identity provider.
+";
+
+/// The refresh rounds: the name, and how many seconds before the `Expiration` of the SDK's
+/// latest credentials the harness clock (and the SDK's clock with it) is set before the call.
+/// `None` leaves the clock where it is.
+const ROUNDS: &[(&str, Option<i64>)] = &[
+    ("first-call", None),
+    ("30-min-left", Some(1800)),
+    ("50-s-left", Some(50)),
+    ("expired-1-min-ago", Some(-60)),
+    ("again", None),
+];
+
+/// The ARWWI calls each round may add: exact, or at most one where the SDKs differ (how far
+/// ahead of `Expiration` each refreshes is what the round measures).
+const ROUND_ARWWI: &[(usize, usize)] = &[(1, 1), (0, 0), (0, 1), (1, 1), (0, 0)];
+
+#[derive(Debug)]
+struct Round {
+    name: &'static str,
+    new_arwwi: usize,
+    step: Value,
+}
+
+/// The Rust SDK's clock, moved with the harness clock.
+#[derive(Debug)]
+struct MovedClock(Arc<AtomicI64>);
+
+impl aws_types::sdk_config::TimeSource for MovedClock {
+    fn now(&self) -> SystemTime {
+        let offset = self.0.load(Ordering::SeqCst);
+        let magnitude = Duration::from_secs(offset.unsigned_abs());
+        if offset >= 0 {
+            SystemTime::now() + magnitude
+        } else {
+            SystemTime::now() - magnitude
+        }
+    }
+}
+
+/// A long-running client program and what it has printed so far.
+struct ProcessDriver {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    seen: String,
+}
+
+/// How a refresh round's call is made.
+enum Driver {
+    /// A long-running program reading one `ROUND OFFSET` line per round.
+    Process(Box<ProcessDriver>),
+    /// One `aws dynamodb get-item` per round, sharing one `HOME` (and so the CLI's disk cache).
+    Cli {
+        aws: PathBuf,
+        env: Vec<(String, String)>,
+    },
+    Rust {
+        ddb: aws_sdk_dynamodb::Client,
+        offset: Arc<AtomicI64>,
+    },
+}
+
+impl Driver {
+    async fn call(&mut self, round: &str, offset: i64, id: &str) -> Value {
+        let name = format!("refresh-{round}");
+        match self {
+            Driver::Process(process) => {
+                let ProcessDriver {
+                    stdin, lines, seen, ..
+                } = &mut **process;
+                if let Err(e) = stdin
+                    .write_all(format!("{round} {offset}\n").as_bytes())
+                    .await
+                {
+                    return json!({"ok": false, "code": null, "detail": format!("stdin closed: {e}; output so far:\n{seen}")});
+                }
+                let _ = stdin.flush().await;
+                let read = async {
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        seen.push_str(&line);
+                        seen.push('\n');
+                        if let Ok(v) = serde_json::from_str::<Value>(&line)
+                            && v["step"] == name.as_str()
+                        {
+                            return Some(v);
+                        }
+                    }
+                    None
+                };
+                match tokio::time::timeout(CLIENT_TIMEOUT, read).await {
+                    Ok(Some(v)) => v,
+                    Ok(None) => {
+                        json!({"ok": false, "code": null, "detail": format!("the program ended; output:\n{seen}")})
+                    }
+                    Err(_) => json!({"ok": false, "code": null, "detail": "timed out"}),
+                }
+            }
+            Driver::Cli { aws, env } => {
+                let key = json!({"pk": {"S": format!("un#{id}")}});
+                let output = tokio::process::Command::new(&*aws)
+                    .args([
+                        "dynamodb",
+                        "get-item",
+                        "--table-name",
+                        "curity-accounts",
+                        "--key",
+                    ])
+                    .arg(key.to_string())
+                    .env_clear()
+                    .envs(env.iter().map(|(k, v)| (k, v)))
+                    .stdin(Stdio::null())
+                    .kill_on_drop(true)
+                    .output()
+                    .await;
+                match output {
+                    Ok(o) if o.status.success() => {
+                        json!({"ok": true, "code": null, "detail": "200"})
+                    }
+                    Ok(o) => {
+                        let stderr = String::from_utf8_lossy(&o.stderr);
+                        json!({"ok": false, "code": cli_error_code(&stderr), "detail": stderr.trim()})
+                    }
+                    Err(e) => json!({"ok": false, "code": null, "detail": e.to_string()}),
+                }
+            }
+            Driver::Rust { ddb, offset: moved } => {
+                moved.store(offset, Ordering::SeqCst);
+                let result = ddb
+                    .get_item()
+                    .table_name("curity-accounts")
+                    .key("pk", irsa_tests::s(&format!("un#{id}")))
+                    .send()
+                    .await
+                    .map(|_| "200".to_owned());
+                rust_record(&name, result)
+            }
+        }
+    }
+
+    async fn finish(self) {
+        if let Driver::Process(process) = self {
+            let ProcessDriver {
+                mut child, stdin, ..
+            } = *process;
+            drop(stdin);
+            let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+        }
+    }
+}
+
+/// The `Expiration` of the latest credentials STS issued in this stack.
+fn latest_expiration(stack: &Stack) -> Option<i64> {
+    let records = irsa_harness::audit::read(stack.state_dir()).ok()?;
+    let text = records
+        .iter()
+        .rev()
+        .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity")
+        .find(|r| r.get("errorCode").is_none_or(Value::is_null))?
+        .pointer("/responseElements/credentials/expiration")?
+        .as_str()?
+        .to_owned();
+    let parsed =
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(parsed.unix_timestamp())
+}
+
+/// Waits until the harness's kubelet stand-in has rewritten the pod's token for the moved
+/// clock (it does so at 80% of the token's 600 s lifetime).
+async fn wait_for_fresh_token(stack: &Stack) {
+    let file = irsa_harness::stack::token_path(stack.state_dir(), TRUSTED.0, TRUSTED.1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let iat = std::fs::read_to_string(&file).ok().and_then(|jwt| {
+            let payload = jwt.split('.').nth(1)?.to_owned();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()?;
+            serde_json::from_slice::<Value>(&bytes).ok()?["iat"].as_i64()
+        });
+        if iat.is_some_and(|iat| stack.clock().now() - iat < 480) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token file was not rewritten for the moved clock"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn start_driver(
+    client: &Client,
+    stack: &Stack,
+    faketime: &Path,
+    id: &str,
+    offset: Arc<AtomicI64>,
+) -> Driver {
+    let env = stack.pod_env(TRUSTED.0, TRUSTED.1).expect("pod env");
+    let home = stack.state_dir().join("home-refresh");
+    std::fs::create_dir_all(&home).expect("a fresh HOME");
+    let mut faked = child_env(&env, &home);
+    faked.extend([
+        ("LD_PRELOAD".to_owned(), faketime.display().to_string()),
+        (
+            "FAKETIME_TIMESTAMP_FILE".to_owned(),
+            stack.state_dir().join("faketime").display().to_string(),
+        ),
+        ("FAKETIME_NO_CACHE".to_owned(), "1".to_owned()),
+        ("FAKETIME_DONT_FAKE_MONOTONIC".to_owned(), "1".to_owned()),
+    ]);
+    match &client.runner {
+        Runner::Program { program, args } => {
+            // Go reads the clock without libc: it moves the SDK's own clock hook instead.
+            let env = if client.label == "go" {
+                child_env(&env, &home)
+            } else {
+                faked
+            };
+            let stderr = std::fs::File::create(stack.state_dir().join("refresh.stderr"))
+                .expect("stderr file");
+            let mut child = tokio::process::Command::new(program)
+                .args(args)
+                .args(["refresh", id])
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(stderr)
+                .kill_on_drop(true)
+                .spawn()
+                .expect("the refresh program starts");
+            let stdin = child.stdin.take().expect("stdin");
+            let stdout = child.stdout.take().expect("stdout");
+            Driver::Process(Box::new(ProcessDriver {
+                child,
+                stdin,
+                lines: BufReader::new(stdout).lines(),
+                seen: String::new(),
+            }))
+        }
+        Runner::AwsCli { aws } => Driver::Cli {
+            aws: aws.clone(),
+            env: faked,
+        },
+        Runner::Rust => {
+            let config = irsa_tests::pod_config_loader(stack.state_dir(), env)
+                .time_source(MovedClock(Arc::clone(&offset)))
+                .load()
+                .await;
+            Driver::Rust {
+                ddb: aws_sdk_dynamodb::Client::new(&config),
+                offset,
+            }
+        }
+    }
+}
+
+/// Runs the refresh rounds for one client on its own stack.
+async fn refresh(client: Client, faketime: PathBuf) -> (Client, Vec<Round>) {
+    let name = format!("refresh-{}", client.label.replace([' ', '.'], "-"));
+    let stack = irsa_tests::start_stack(WORLD, &name).await;
+    let id = format!("{name}-{}", std::process::id());
+    std::fs::write(stack.state_dir().join("faketime"), "+0s").expect("faketime file");
+    let offset = Arc::new(AtomicI64::new(0));
+    let mut driver = start_driver(&client, &stack, &faketime, &id, Arc::clone(&offset)).await;
+    let mut rounds = Vec::new();
+    for (round, left) in ROUNDS {
+        let (before, _) = arwwi_counts(&stack);
+        if let Some(left) = left {
+            let expiration = latest_expiration(&stack).unwrap_or_else(|| stack.clock().now());
+            stack
+                .clock()
+                .advance(expiration - stack.clock().now() - left);
+            let offset = stack.clock().offset();
+            std::fs::write(stack.state_dir().join("faketime"), format!("{offset:+}s"))
+                .expect("faketime file");
+            wait_for_fresh_token(&stack).await;
+        }
+        let step = driver.call(round, stack.clock().offset(), &id).await;
+        // A refresh an SDK starts in the background after the call still belongs to this round.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (after, _) = arwwi_counts(&stack);
+        rounds.push(Round {
+            name: round,
+            new_arwwi: after - before,
+            step,
+        });
+    }
+    driver.finish().await;
+    stack.shutdown().await;
+    (client, rounds)
+}
+
+/// The ARWWI calls a round may add for this SDK.
+fn round_bounds(label: &str, round: &str, general: (usize, usize)) -> (usize, usize) {
+    // The AWS CLI v1 vendors its own botocore, whose web-identity disk-cache key includes the
+    // token (`awscli/botocore/credentials.py`, `_cache_key_args`): the token file was rewritten
+    // before this round, so the next command misses its cache and assumes the role again.
+    if label == "aws-cli" && round == "30-min-left" {
+        return (1, 1);
+    }
+    general
+}
+
+fn judge_refresh(label: &str, rounds: &[Round]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (round, general) in rounds.iter().zip(ROUND_ARWWI) {
+        let (least, most) = round_bounds(label, round.name, *general);
+        if round.step["ok"] != true {
+            failures.push(format!(
+                "{label}, refresh round `{}`: the call failed: {}",
+                round.name, round.step
+            ));
+        }
+        if round.new_arwwi < least || round.new_arwwi > most {
+            failures.push(format!(
+                "{label}, refresh round `{}`: {} AssumeRoleWithWebIdentity calls, expected {least}..={most}",
+                round.name, round.new_arwwi
+            ));
+        }
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sdk_runs_the_irsa_script_against_the_harness() {
+    let started = std::time::Instant::now();
+    let (clients, missing) = install_clients().await;
+    assert!(
+        missing.is_empty(),
+        "the interop suite cannot run every SDK; none is skipped:\n{}",
+        missing.join("\n")
+    );
+    println!("interop: clients ready in {:?}", started.elapsed());
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (order, client) in clients.into_iter().enumerate() {
+        tasks.spawn(async move { (order, exercise(client).await) });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        outcomes.push(done.expect("an SDK run panicked"));
+    }
+    outcomes.sort_by_key(|(order, _)| *order);
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+    println!("interop: every SDK ran in {:?}", started.elapsed());
+
+    let mut failures = Vec::new();
+    for o in &outcomes {
+        let name = format!("interop-{}", o.client.label.replace([' ', '.'], "-"));
+        println!(
+            "interop: {} {}: {} steps, {} ARWWI for the script, {} refused",
+            o.client.label,
+            o.script.version(),
+            o.script.steps.len() + o.refusal.steps.len(),
+            o.arwwi_script,
+            o.arwwi_refusal
+        );
+        failures.extend(judge(o, &name));
+    }
+    assert!(
+        failures.is_empty(),
+        "SDK interop failures:\n{}",
+        failures.join("\n\n")
+    );
+
+    // Credential refresh, each SDK on its own stack with the clock moved under it.
+    let faketime = tokio::task::spawn_blocking(interop::ensure_libfaketime)
+        .await
+        .expect("libfaketime install task")
+        .unwrap_or_else(|e| panic!("the refresh rounds need libfaketime: {e:#}"));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (order, o) in outcomes.iter().enumerate() {
+        if reads_endpoint_variables(&o.client) {
+            let (client, faketime) = (o.client.clone(), faketime.clone());
+            tasks.spawn(async move { (order, refresh(client, faketime).await) });
+        }
+    }
+    let mut refreshes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        refreshes.push(done.expect("a refresh run panicked"));
+    }
+    refreshes.sort_by_key(|(order, _)| *order);
+    let refreshes: Vec<(Client, Vec<Round>)> = refreshes.into_iter().map(|(_, r)| r).collect();
+    println!("interop: refresh rounds done at {:?}", started.elapsed());
+    for (client, rounds) in &refreshes {
+        let counts: Vec<String> = rounds
+            .iter()
+            .map(|r| format!("{}={}", r.name, r.new_arwwi))
+            .collect();
+        println!("interop: refresh {}: {}", client.label, counts.join(" "));
+        failures.extend(judge_refresh(&client.label, rounds));
+    }
+    assert!(
+        failures.is_empty(),
+        "SDK refresh failures:\n{}",
+        failures.join("\n\n")
+    );
+
+    let doc = render_doc(&outcomes, &refreshes);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/sdk-compatibility.md");
+    if std::env::var_os("IRSA_BLESS").is_some() {
+        std::fs::write(&path, &doc).expect("writing docs/sdk-compatibility.md");
+    } else {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == doc,
+            "docs/sdk-compatibility.md differs from what the suite produced; rerun with \
+             IRSA_BLESS=1 to rewrite it. Produced:\n{doc}"
+        );
+    }
+}
