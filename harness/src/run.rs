@@ -507,7 +507,7 @@ pub async fn run_on(
     for scenario in scenarios {
         for step in &scenario.steps {
             for change in &step.before {
-                apply(stack, change)?;
+                apply(stack, change).await?;
             }
             let (got, request_id) = match &step.action {
                 Action::Call { call, request } => {
@@ -546,15 +546,16 @@ pub async fn run_on(
     Ok(())
 }
 
-fn apply(stack: &Stack, change: &Change) -> anyhow::Result<()> {
+async fn apply(stack: &Stack, change: &Change) -> anyhow::Result<()> {
     match change {
         Change::AdvanceClock { seconds } => {
             stack.clock().advance(*seconds);
             Ok(())
         }
-        Change::RotateKey { cluster, .. } => Err(anyhow!(
-            "rotating the key of cluster `{cluster}` is not available in this build"
-        )),
+        Change::RotateKey { cluster, keep_old } => {
+            stack.rotate_key(cluster, *keep_old).await?;
+            Ok(())
+        }
     }
 }
 
@@ -562,6 +563,8 @@ fn apply(stack: &Stack, change: &Change) -> anyhow::Result<()> {
 #[derive(Default)]
 struct Sessions {
     by_actor: HashMap<(Actor, Option<TokenOverrides>), Result<Credentials, AwsError>>,
+    /// The token each service account presented last.
+    last_token: HashMap<(String, String), String>,
 }
 
 fn resource_of(stack: &Stack, step: &Step) -> String {
@@ -733,6 +736,7 @@ fn token_for(
     namespace: &str,
     name: &str,
     overrides: Option<&TokenOverrides>,
+    last: Option<&String>,
 ) -> anyhow::Result<String> {
     let Some(overrides) = overrides else {
         return stack.mint_token(namespace, name);
@@ -740,49 +744,26 @@ fn token_for(
     if let Some(raw) = &overrides.raw {
         return Ok(raw.clone());
     }
-    mint_with_overrides(stack, namespace, name, overrides)
-}
-
-/// A token with the overrides this build can apply: audience and a positive lifetime.
-fn mint_with_overrides(
-    stack: &Stack,
-    namespace: &str,
-    name: &str,
-    overrides: &TokenOverrides,
-) -> anyhow::Result<String> {
-    let unsupported = overrides.expires_in.is_some_and(|s| s <= 0)
-        || overrides.not_before.is_some()
-        || overrides.issuer.is_some()
-        || overrides.kid.is_some()
-        || overrides.sub.is_some()
-        || overrides.foreign_key;
-    if unsupported {
-        return Err(anyhow!(
-            "token overrides other than `audience`, a positive `expires_in` and `raw` are not available in this build"
-        ));
+    if overrides.reuse {
+        return last.cloned().ok_or_else(|| {
+            anyhow!("`token: {{reuse: true}}` needs an earlier step of `{namespace}/{name}` that presented a token")
+        });
     }
-    let sa = stack
-        .world()
-        .service_account(namespace, name)
-        .ok_or_else(|| anyhow!("`{namespace}/{name}` is not a service account of the world"))?;
-    let issuer = stack
-        .issuers()
-        .by_cluster(&sa.cluster)
-        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
-    let spec = mock_oidc::TokenSpec {
-        namespace: namespace.to_owned(),
-        service_account: name.to_owned(),
-        audiences: if overrides.audience.is_empty() {
-            vec![sa.audience().to_owned()]
+    let mint = mock_oidc::TokenOverrides {
+        audiences: (!overrides.audience.is_empty()).then(|| overrides.audience.clone()),
+        expires_in: overrides.expires_in,
+        not_before: overrides.not_before,
+        issuer: overrides.issuer.clone(),
+        kid: overrides.kid.clone(),
+        sub: overrides.sub.clone(),
+        signing_key: if overrides.foreign_key {
+            mock_oidc::KeyChoice::Foreign
         } else {
-            overrides.audience.clone()
+            mock_oidc::KeyChoice::Active
         },
-        expiration_seconds: overrides
-            .expires_in
-            .unwrap_or(crate::stack::DEFAULT_TOKEN_SECONDS),
-        pod_name: None,
+        unbound: false,
     };
-    Ok(issuer.mint(&spec, stack.clock().now())?)
+    stack.mint_token_with(namespace, name, &mint)
 }
 
 async fn credentials_for(
@@ -845,8 +826,17 @@ async fn credentials_for(
             };
             let token = match param("WebIdentityToken") {
                 Some(token) => token,
-                None => token_for(stack, namespace, name, step.token.as_ref())?,
+                None => token_for(
+                    stack,
+                    namespace,
+                    name,
+                    step.token.as_ref(),
+                    sessions.last_token.get(&(namespace.clone(), name.clone())),
+                )?,
             };
+            sessions
+                .last_token
+                .insert((namespace.clone(), name.clone()), token.clone());
             let session_name =
                 param("RoleSessionName").unwrap_or_else(|| format!("irsa-{namespace}-{name}"));
             let mut form: Vec<(String, String)> = vec![

@@ -105,6 +105,9 @@ pub struct TokenOverrides {
     pub foreign_key: bool,
     /// Send this text as the token instead of minting one (`not-a-jwt`).
     pub raw: Option<String>,
+    /// Present the token this service account presented in its previous step again, as a
+    /// projected token file the kubelet has not rewritten yet (e.g. across a key rotation).
+    pub reuse: bool,
 }
 
 /// A change to the running world before a step.
@@ -226,6 +229,7 @@ const TOKEN_FIELDS: &[&str] = &[
     "sub",
     "signing_key",
     "raw",
+    "reuse",
 ];
 const EXPECT_FIELDS: &[&str] = &["deny", "message_contains", "message_matches", "decisive"];
 
@@ -560,6 +564,14 @@ fn parse_token(v: &Value, path: &str, problems: &mut Problems) -> Option<TokenOv
         sub: string(m, "sub", path, false, problems),
         foreign_key,
         raw: string(m, "raw", path, false, problems),
+        reuse: match m.get("reuse") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                problems.push((format!("{path}/reuse"), "expected true or false".into()));
+                false
+            }
+        },
     })
 }
 
