@@ -962,7 +962,8 @@ mod tests {
                 .issuer
                 .starts_with("https://oidc.eks.eu-west-1.amazonaws.com/id/")
         );
-        assert_eq!(world.tables.len(), 3);
+        // The eleven Curity tables of its DynamoDB plugin, and `other-table`.
+        assert_eq!(world.tables.len(), 12);
     }
 
     #[test]
