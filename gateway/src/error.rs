@@ -24,6 +24,11 @@ pub enum DdbError {
     Validation(String),
     #[error("{0}")]
     Serialization(String),
+    /// A resource-based policy call on a resource without one (or with another revision).
+    #[error("{0}")]
+    PolicyNotFound(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
     /// The backend could not be reached. Not an AWS text: AWS never tells you its storage is
     /// down; a 500 is what the SDKs retry, which is the behaviour we want.
     #[error("{0}")]
@@ -46,6 +51,12 @@ impl DdbError {
             DdbError::UnknownOperation(_) => "com.amazon.coral.service#UnknownOperationException",
             DdbError::Validation(_) => "com.amazon.coral.validate#ValidationException",
             DdbError::Serialization(_) => "com.amazon.coral.service#SerializationException",
+            DdbError::PolicyNotFound(_) => {
+                "com.amazonaws.dynamodb.v20120810#PolicyNotFoundException"
+            }
+            DdbError::ResourceNotFound(_) => {
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+            }
             DdbError::BackendUnavailable(_) => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
             }

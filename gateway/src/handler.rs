@@ -19,6 +19,7 @@ use crate::error::{DdbError, DdbErrorResponse, new_request_id};
 use crate::forward::Upstream;
 use crate::key_schema::{KeySchemaCache, KeySchemaError};
 use crate::leading_key;
+use crate::resource_policy::ResourcePolicies;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// DynamoDB's SigV4 skew window (wire-contracts §3.2).
@@ -35,6 +36,8 @@ pub struct GatewayState {
     pub key_schemas: Arc<KeySchemaCache>,
     /// Where each call's CloudTrail-shaped record goes; `None` keeps no trail.
     pub audit: Option<Arc<dyn AuditSink>>,
+    /// Resource-based policies of tables and streams (DynamoDB Local keeps none).
+    pub resource_policies: Arc<ResourcePolicies>,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -225,6 +228,7 @@ async fn run(
     let decided = decide(
         &session,
         world,
+        &state.resource_policies,
         &authorizations,
         &region,
         now,
@@ -265,12 +269,61 @@ async fn run(
             "access allowed"
         );
     }
+    let account = session.account().to_owned();
+    if matches!(
+        operation,
+        "PutResourcePolicy" | "GetResourcePolicy" | "DeleteResourcePolicy"
+    ) {
+        let backend = Backend {
+            upstream: &state.upstream,
+            region: &region,
+            account: &account,
+            now: now_dt,
+        };
+        return match resource_policy_call(&state.resource_policies, backend, operation, &body, now)
+            .await
+        {
+            Ok(answer) => {
+                crate::error::json_response(http::StatusCode::OK, answer.to_string(), &request_id)
+            }
+            Err(error) => {
+                outcome.fail(&error);
+                DdbErrorResponse { error, request_id }.into_response()
+            }
+        };
+    }
+    // `CreateTable`'s `ResourcePolicy` is kept here (DynamoDB Local does not know it); a bad one
+    // fails the call before the table exists, as AWS validates it with the request.
+    let mut body = body;
+    let mut new_table_policy = None;
+    if operation == "CreateTable"
+        && let Ok(serde_json::Value::Object(mut request)) =
+            serde_json::from_slice::<serde_json::Value>(&body)
+        && let Some(policy) = request.remove("ResourcePolicy")
+    {
+        let table = request
+            .get("TableName")
+            .and_then(|t| t.as_str())
+            .map(|t| crate::key_schema::table_name(t).to_owned())
+            .unwrap_or_default();
+        let arn = format!(
+            "{}table/{table}",
+            crate::backend_arn::world_prefix(&region, &account)
+        );
+        let text = policy.as_str().unwrap_or_default().to_owned();
+        if let Err(e) = crate::resource_policy::validate(&arn, &text) {
+            let error = policy_error(e);
+            outcome.fail(&error);
+            return DdbErrorResponse { error, request_id }.into_response();
+        }
+        new_table_policy = Some((arn, text));
+        body = Bytes::from(serde_json::Value::Object(request).to_string());
+    }
     let content_type = parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-amz-json-1.0");
-    let account = session.account().to_owned();
     let to_backend = crate::backend_arn::to_backend(&body, &region, &account)
         .map_or_else(|| body.clone(), Bytes::from);
     let forwarded = state
@@ -281,6 +334,17 @@ async fn run(
         && let Some(table) = table_name_in(&body)
     {
         state.key_schemas.invalidate(&region, &table);
+        let succeeded = forwarded.as_ref().is_ok_and(|f| f.status.is_success());
+        let table_arn = format!(
+            "{}table/{table}",
+            crate::backend_arn::world_prefix(&region, &account)
+        );
+        if succeeded && operation == "DeleteTable" {
+            state.resource_policies.forget_table(&table_arn);
+        }
+        if succeeded && let Some((arn, text)) = &new_table_policy {
+            let _ = state.resource_policies.put(arn, text, None, now * 1000);
+        }
     }
     match forwarded {
         Ok(forwarded) => {
@@ -338,6 +402,109 @@ pub fn with_current_role(session: &Arc<Session>, world: &World) -> Arc<Session> 
         }
     }
     Arc::new(current)
+}
+
+/// What answering a resource-policy call needs of the backend.
+#[derive(Clone, Copy)]
+struct Backend<'a> {
+    upstream: &'a Upstream,
+    region: &'a str,
+    account: &'a str,
+    now: time::OffsetDateTime,
+}
+
+fn policy_error(e: crate::resource_policy::PolicyError) -> DdbError {
+    match e {
+        crate::resource_policy::PolicyError::NotFound(m) => DdbError::PolicyNotFound(m),
+        crate::resource_policy::PolicyError::Invalid(m) => DdbError::Validation(m),
+    }
+}
+
+/// `PutResourcePolicy`, `GetResourcePolicy`, `DeleteResourcePolicy`, answered by the gateway
+/// (DynamoDB Local does not implement them) once the call has been authorised. The resource
+/// must be a table (or a stream of one) of this account and region that exists in the backend.
+async fn resource_policy_call(
+    store: &crate::resource_policy::ResourcePolicies,
+    backend: Backend<'_>,
+    operation: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<serde_json::Value, DdbError> {
+    let request: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| DdbError::Serialization(format!("the request body is not JSON: {e}")))?;
+    let arn = request
+        .get("ResourceArn")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            DdbError::Validation(
+                "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null"
+                    .to_owned(),
+            )
+        })?
+        .to_owned();
+    let prefix = crate::backend_arn::world_prefix(backend.region, backend.account);
+    let table = arn
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_prefix("table/"))
+        .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
+        .filter(|_| crate::resource_policy::governing_arn(&arn) == Some(arn.as_str()))
+        .ok_or_else(|| {
+            // UNSOURCED text.
+            DdbError::Validation(format!(
+                "Invalid ResourceArn provided as input {arn}: irsa-harness serves tables and streams of account {} in {}",
+                backend.account, backend.region
+            ))
+        })?;
+    let described = backend
+        .upstream
+        .send(
+            "DynamoDB_20120810.DescribeTable",
+            "application/x-amz-json-1.0",
+            Bytes::from(serde_json::json!({ "TableName": table }).to_string()),
+            backend.region,
+            backend.now,
+        )
+        .await
+        .map_err(|_| {
+            DdbError::BackendUnavailable(format!(
+                "irsa-harness: the DynamoDB backend at {} did not answer",
+                backend.upstream.endpoint()
+            ))
+        })?;
+    if !described.status.is_success() {
+        let (code, message) = backend_error(&described.body);
+        if code.ends_with("ResourceNotFoundException") {
+            return Err(DdbError::ResourceNotFound(format!(
+                "Requested resource not found: {arn}"
+            )));
+        }
+        return Err(DdbError::Validation(message));
+    }
+    let expected = request.get("ExpectedRevisionId").and_then(|v| v.as_str());
+    match operation {
+        "PutResourcePolicy" => {
+            let policy = request.get("Policy").and_then(|v| v.as_str()).ok_or_else(|| {
+                DdbError::Validation(
+                    "1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null"
+                        .to_owned(),
+                )
+            })?;
+            let revision = store
+                .put(&arn, policy, expected, now.saturating_mul(1000))
+                .map_err(policy_error)?;
+            Ok(serde_json::json!({ "RevisionId": revision }))
+        }
+        "GetResourcePolicy" => {
+            let attached = store
+                .get(&arn)
+                .ok_or_else(|| policy_error(crate::resource_policy::not_found(&arn)))?;
+            Ok(serde_json::json!({ "Policy": attached.text, "RevisionId": attached.revision_id }))
+        }
+        _ => {
+            let revision = store.delete(&arn, expected).map_err(policy_error)?;
+            Ok(serde_json::json!({ "RevisionId": revision }))
+        }
+    }
 }
 
 /// The table a table-level request names (`TableName`, a name or an ARN).
@@ -452,9 +619,17 @@ pub fn first_denial(
     now: i64,
     source_ip: Option<&str>,
 ) -> Option<Denial> {
-    decide(caller, world, authorizations, region, now, source_ip)
-        .err()
-        .map(|denial| *denial)
+    decide(
+        caller,
+        world,
+        &ResourcePolicies::new(),
+        authorizations,
+        region,
+        now,
+        source_ip,
+    )
+    .err()
+    .map(|denial| *denial)
 }
 
 /// Evaluate every authorisation in order with the caller's policies as `world` has them now:
@@ -462,13 +637,14 @@ pub fn first_denial(
 pub fn decide(
     caller: &Caller,
     world: &World,
+    resource_policies: &ResourcePolicies,
     authorizations: &[Authorization],
     region: &str,
     now: i64,
     source_ip: Option<&str>,
 ) -> Result<Vec<(Authorization, Evaluation)>, Box<Denial>> {
     let in_force = caller.policies(world);
-    let set = in_force.set();
+    let identity_set = in_force.set();
     if authorizations.is_empty() {
         // Nothing to authorise means we did not understand the call: fail closed.
         return Err(Box::new(Denial {
@@ -494,6 +670,13 @@ pub fn decide(
             now,
             source_ip,
         );
+        // A table's resource-based policy (or a stream's) joins the caller's policies by the
+        // same-account rule.
+        let resource_policy = resource_policies.for_resource(&a.resource);
+        let set = PolicySet {
+            resource: resource_policy.as_ref(),
+            ..identity_set
+        };
         let evaluation = iam_policy::evaluate(&set, &request);
         if evaluation.decision != Decision::Allow {
             return Err(Box::new(Denial {

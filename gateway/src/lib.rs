@@ -8,3 +8,4 @@ pub mod forward;
 pub mod handler;
 pub mod key_schema;
 pub mod leading_key;
+pub mod resource_policy;

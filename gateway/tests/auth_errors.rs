@@ -98,6 +98,7 @@ fn gateway(upstream: &str, expires_at: i64) -> GatewayState {
         upstream: Upstream::new(upstream).unwrap(),
         key_schemas: Default::default(),
         audit: None,
+        resource_policies: Default::default(),
     }
 }
 

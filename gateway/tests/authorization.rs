@@ -140,6 +140,7 @@ fn gateway(upstream: &str, policies: &[(&str, &str)], managed: &[(&str, &str)]) 
         upstream: Upstream::new(upstream).unwrap(),
         key_schemas: Arc::new(KeySchemaCache::new()),
         audit: None,
+        resource_policies: Default::default(),
     }
 }
 

@@ -102,6 +102,7 @@ fn state(endpoint: &str) -> GatewayState {
         upstream: Upstream::new(endpoint).unwrap(),
         key_schemas: Default::default(),
         audit: None,
+        resource_policies: Default::default(),
     }
 }
 

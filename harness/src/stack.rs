@@ -80,7 +80,8 @@ impl Stack {
             stamped.stamp_create_dates(clock.now());
             Arc::new(WorldStore::new(stamped))
         };
-        create_tables(&upstream, &world, clock.now()).await?;
+        let resource_policies = Arc::new(gateway::resource_policy::ResourcePolicies::new());
+        create_tables(&upstream, &world, &resource_policies, clock.now()).await?;
         let audit: Arc<dyn irsa_core::audit::AuditSink> =
             Arc::new(crate::audit::FileAuditSink::open(&config.state_dir)?);
 
@@ -98,6 +99,7 @@ impl Stack {
                 clock: clock.clone() as Arc<dyn Clock>,
                 upstream,
                 key_schemas: Arc::new(gateway::key_schema::KeySchemaCache::new()),
+                resource_policies,
                 audit: Some(audit),
             },
             issuers: Arc::clone(&issuers),
@@ -569,15 +571,34 @@ pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>>
 async fn create_tables(
     upstream: &gateway::forward::Upstream,
     world: &World,
-    now: i64,
+    resource_policies: &gateway::resource_policy::ResourcePolicies,
+    now_secs: i64,
 ) -> anyhow::Result<()> {
-    let now = time::OffsetDateTime::from_unix_timestamp(now)?;
+    let now = time::OffsetDateTime::from_unix_timestamp(now_secs)?;
     for table in &world.tables {
         let name = table
             .get("TableName")
             .and_then(|v| v.as_str())
             .unwrap_or("?");
-        let body = bytes::Bytes::from(table.to_string());
+        // `ResourcePolicy` (a CreateTable member) is kept by the gateway, not DynamoDB Local.
+        let mut request = table.clone();
+        if let Some(policy) = request
+            .as_object_mut()
+            .and_then(|r| r.remove("ResourcePolicy"))
+        {
+            let arn = format!(
+                "{}table/{name}",
+                gateway::backend_arn::world_prefix(&world.region, &world.account)
+            );
+            let text = match &policy {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            resource_policies
+                .put(&arn, &text, None, now_secs.saturating_mul(1000))
+                .map_err(|e| anyhow!("the ResourcePolicy of table `{name}`: {e:?}"))?;
+        }
+        let body = bytes::Bytes::from(request.to_string());
         let answer = upstream
             .send(
                 "DynamoDB_20120810.CreateTable",
