@@ -1,22 +1,22 @@
 //! The `irsa` binary as users run it: `irsa run` on the bundled catalog, and `irsa up` +
 //! `irsa exec -- aws dynamodb …` with the AWS CLI from PyPI.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const IRSA: &str = env!("CARGO_BIN_EXE_irsa");
+use common::{IRSA, Up, repo};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("cli", name)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("irsa-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn irsa_up(state: &Path) -> (Up, String) {
+    let up = common::irsa_up(&repo().join("scenarios/worlds/curity.yaml"), state);
+    let endpoint = up.endpoint.clone();
+    (up, endpoint)
 }
 
 #[test]
@@ -130,57 +130,6 @@ fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
     }
 }
 
-/// `irsa up` in the background; killed on drop.
-struct Up {
-    child: Child,
-    state: PathBuf,
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn irsa_up(state: &Path) -> (Up, String) {
-    let mut child = Command::new(IRSA)
-        .args(["up", "--port", "0", "--world"])
-        .arg(repo().join("scenarios/worlds/curity.yaml"))
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let mut endpoint = None;
-    let up = Up {
-        child,
-        state: state.to_owned(),
-    };
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("`irsa up` printed its ready line in time");
-        if let Some(e) = line.strip_prefix("irsa: endpoint ") {
-            endpoint = Some(e.to_owned());
-        }
-        if line.starts_with("irsa: ready") {
-            break;
-        }
-    }
-    (up, endpoint.expect("endpoint line"))
-}
-
 fn exec_aws(up: &Up, home: &Path, aws: &Path, args: &[&str]) -> std::process::Output {
     Command::new(IRSA)
         .arg("exec")
@@ -282,46 +231,10 @@ fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewher
     );
 }
 
-/// `irsa up` in the background like [`irsa_up`], also handing back the stdout lines printed
-/// after the ready line.
-fn irsa_up_with_stdout(state: &Path) -> (Up, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(IRSA)
-        .args(["up", "--port", "0", "--world"])
-        .arg(repo().join("scenarios/worlds/curity.yaml"))
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let up = Up {
-        child,
-        state: state.to_owned(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("`irsa up` printed its ready line in time");
-        if line.starts_with("irsa: ready") {
-            break;
-        }
-    }
-    (up, rx)
-}
-
 #[test]
 fn irsa_up_stops_cleanly_on_ctrl_c() {
     let state = scratch("up-ctrl-c");
-    let (mut up, stdout) = irsa_up_with_stdout(&state);
+    let (mut up, _) = irsa_up(&state);
     let stack_json = up.state.join("stack.json");
     let info: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&stack_json).expect("`irsa up` wrote stack.json"),
@@ -364,7 +277,7 @@ fn irsa_up_stops_cleanly_on_ctrl_c() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match stdout.recv_timeout(left) {
+        match up.lines.recv_timeout(left) {
             Ok(line) => rest.push(line),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {

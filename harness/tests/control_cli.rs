@@ -1,66 +1,28 @@
 //! `irsa token`, `irsa clock advance` and `irsa rotate-key` against a running `irsa up`, found
 //! by `--state-dir`, as users run them.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
 
-const IRSA: &str = env!("CARGO_BIN_EXE_irsa");
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{IRSA, Up, repo};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("irsa-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `irsa up` in the background; killed on drop.
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("cli", name)
 }
 
 /// `irsa up` at TRACE for our crates, its log written to `log`.
 fn irsa_up(state: &Path, log: &Path) -> Up {
-    let mut child = Command::new(IRSA)
-        .args(["up", "--port", "0", "--world"])
-        .arg(repo().join("scenarios/worlds/curity.yaml"))
-        .arg("--state-dir")
-        .arg(state)
-        .env(
+    let log = std::fs::File::create(log).unwrap();
+    common::irsa_up_with(&repo().join("scenarios/worlds/curity.yaml"), state, |c| {
+        c.env(
             "RUST_LOG",
             "irsa_harness=trace,mock_oidc=trace,mock_sts=trace,gateway=trace",
         )
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let up = Up(child);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("`irsa up` printed its ready line in time");
-        if line.starts_with("irsa: ready") {
-            return up;
-        }
-    }
+        .stderr(Stdio::from(log));
+    })
 }
 
 /// Run `irsa ARGS --state-dir STATE`; stdout on success, panics with stderr otherwise.

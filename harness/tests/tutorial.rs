@@ -3,70 +3,17 @@
 //! with `aws iam` and the administrator's keys from `DIR/env/admin.env`, then a pod (`irsa exec`)
 //! reading and writing `curity-*` tables. The world starts without provider, policy or role.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const IRSA: &str = env!("CARGO_BIN_EXE_irsa");
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{IRSA, Up, irsa_up, repo};
+
 const ACCOUNT: &str = "111122223333";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("irsa-tutorial-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `irsa up` in the background; killed on drop.
-struct Up {
-    child: Child,
-    state: PathBuf,
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn irsa_up(world: &Path, state: &Path) -> Up {
-    let mut child = Command::new(IRSA)
-        .args(["up", "--port", "0", "--world"])
-        .arg(world)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let up = Up {
-        child,
-        state: state.to_owned(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("`irsa up` printed its ready line in time");
-        if line.starts_with("irsa: ready") {
-            break;
-        }
-    }
-    up
+    common::scratch("tutorial", name)
 }
 
 fn read_env(path: &Path) -> Vec<(String, String)> {
