@@ -130,20 +130,6 @@ fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
     }
 }
 
-fn exec_aws(up: &Up, home: &Path, aws: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(IRSA)
-        .arg("exec")
-        .arg("--state-dir")
-        .arg(&up.state)
-        .args(["--service-account", "curity/dynamo-sa", "--"])
-        .arg(aws)
-        .args(args)
-        // A fresh HOME: the AWS CLI v1 caches web-identity credentials under ~/.aws/cli/cache.
-        .env("HOME", home)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewhere() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -173,7 +159,7 @@ fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewher
     );
 
     let item = r#"{"pk":{"S":"un#cli-user"},"userName":{"S":"cli"}}"#;
-    let put = exec_aws(
+    let put = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -191,7 +177,7 @@ fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewher
         "put-item: {}",
         String::from_utf8_lossy(&put.stderr)
     );
-    let get = exec_aws(
+    let get = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -213,7 +199,7 @@ fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewher
     );
     assert!(String::from_utf8_lossy(&get.stdout).contains("\"cli\""));
 
-    let denied = exec_aws(
+    let denied = common::pod_aws(
         &up,
         &home,
         &tools.aws,

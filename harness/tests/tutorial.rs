@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{IRSA, Up, irsa_up, repo};
+use common::{irsa_up, repo};
 
 const ACCOUNT: &str = "111122223333";
 
@@ -48,20 +48,6 @@ fn ok(out: &Output, what: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn pod_aws(up: &Up, home: &Path, aws: &Path, args: &[&str]) -> Output {
-    Command::new(IRSA)
-        .arg("exec")
-        .arg("--state-dir")
-        .arg(&up.state)
-        .args(["--service-account", "curity/dynamo-sa", "--"])
-        .arg(aws)
-        .args(args)
-        // A fresh HOME per call: the AWS CLI v1 caches web-identity credentials on disk.
-        .env("HOME", home)
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -104,7 +90,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
     assert_eq!(me.trim(), format!("arn:aws:iam::{ACCOUNT}:user/admin"));
 
     // Before the tutorial: the pod is refused, as on EKS without an IAM OIDC provider.
-    let before = pod_aws(
+    let before = common::pod_aws(
         &up,
         &scratch("home"),
         &tools.aws,
@@ -279,7 +265,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
 
     // Role exists, policy not attached yet: the pod assumes the role but may do nothing.
     let home = scratch("home");
-    let unattached = pod_aws(
+    let unattached = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -322,7 +308,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
     assert!(attached.contains(&policy_arn), "{attached}");
 
     // The pod reads and writes curity-* tables, and nothing else.
-    let put = pod_aws(
+    let put = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -336,7 +322,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
         ],
     );
     ok(&put, "pod put-item");
-    let get = pod_aws(
+    let get = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -352,7 +338,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
         ],
     );
     assert!(ok(&get, "pod get-item").contains("\"tutorial\""));
-    let other = pod_aws(
+    let other = common::pod_aws(
         &up,
         &home,
         &tools.aws,
@@ -439,7 +425,7 @@ fn the_aws_cli_disk_cache_hides_a_later_sts_refusal_unless_home_is_fresh() {
     let admin = read_env(&state.join("env/admin.env"));
     let cached_home = scratch("home-cached");
     let who = |home: &Path| {
-        pod_aws(
+        common::pod_aws(
             &up,
             home,
             &tools.aws,

@@ -84,3 +84,18 @@ pub fn irsa_up_with(world: &Path, state: &Path, adjust: impl FnOnce(&mut Command
         }
     }
 }
+
+/// `irsa exec --state-dir STATE --service-account curity/dynamo-sa -- AWS ARGS…`, with `HOME`
+/// set (the AWS CLI v1 caches web-identity credentials under `~/.aws/cli/cache`).
+pub fn pod_aws(up: &Up, home: &Path, aws: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(IRSA)
+        .arg("exec")
+        .arg("--state-dir")
+        .arg(&up.state)
+        .args(["--service-account", "curity/dynamo-sa", "--"])
+        .arg(aws)
+        .args(args)
+        .env("HOME", home)
+        .output()
+        .unwrap()
+}
