@@ -17,16 +17,25 @@ pub fn world_prefix(region: &str, account: &str) -> String {
 /// body is then forwarded as it is, byte for byte).
 pub fn replace(body: &[u8], from: &str, to: &str) -> Option<Vec<u8>> {
     let from = from.as_bytes();
-    if from.is_empty() || !body.windows(from.len()).any(|w| w == from) {
-        return None;
-    }
+    let find = |haystack: &[u8]| {
+        if from.is_empty() {
+            return None;
+        }
+        haystack.windows(from.len()).position(|w| w == from)
+    };
+    // One pass: bodies without the prefix (most of them) are left as they are.
+    let mut at = find(body)?;
     let mut out = Vec::with_capacity(body.len());
     let mut rest = body;
-    while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+    loop {
         let (head, tail) = rest.split_at(at);
         out.extend_from_slice(head);
         out.extend_from_slice(to.as_bytes());
         rest = tail.get(from.len()..).unwrap_or_default();
+        match find(rest) {
+            Some(next) => at = next,
+            None => break,
+        }
     }
     out.extend_from_slice(rest);
     Some(out)

@@ -543,18 +543,8 @@ fn authenticate(
     now: i64,
 ) -> Result<(Caller, String), DdbError> {
     use sigv4_verify::SigErrorKind;
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let request = sigv4_verify::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body,
-    };
+    let headers = sigv4_verify::header_pairs(&parts.headers);
+    let request = sigv4_verify::Request::from_parts(parts, &headers, body);
     let policy = sigv4_verify::Policy {
         service: "dynamodb".to_owned(),
         max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
@@ -610,28 +600,6 @@ fn authenticate(
     Ok((Caller::Session(session), parsed.region))
 }
 
-/// Evaluate every authorisation the call needs; the first refused one denies the whole call.
-pub fn first_denial(
-    caller: &Caller,
-    world: &World,
-    authorizations: &[Authorization],
-    region: &str,
-    now: i64,
-    source_ip: Option<&str>,
-) -> Option<Denial> {
-    decide(
-        caller,
-        world,
-        &ResourcePolicies::new(),
-        authorizations,
-        region,
-        now,
-        source_ip,
-    )
-    .err()
-    .map(|denial| *denial)
-}
-
 /// Evaluate every authorisation in order with the caller's policies as `world` has them now:
 /// all allowed → each with its evaluation; else the first refused one.
 pub fn decide(
@@ -674,7 +642,7 @@ pub fn decide(
         // same-account rule.
         let resource_policy = resource_policies.for_resource(&a.resource);
         let set = PolicySet {
-            resource: resource_policy.as_ref(),
+            resource: resource_policy.as_deref(),
             ..identity_set
         };
         let evaluation = iam_policy::evaluate(&set, &request);

@@ -18,7 +18,7 @@
 //! number; here it is the harness clock in milliseconds at the change).
 
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use iam_policy::NamedPolicy;
 
@@ -30,7 +30,8 @@ pub const MAX_POLICY_BYTES: usize = 20 * 1024;
 pub struct Attached {
     /// The document as given (returned verbatim by `GetResourcePolicy`).
     pub text: String,
-    pub policy: NamedPolicy,
+    /// Shared with every evaluation that uses it (no copy per request).
+    pub policy: Arc<NamedPolicy>,
     pub revision_id: String,
 }
 
@@ -99,9 +100,9 @@ impl ResourcePolicies {
     }
 
     /// The policy that takes part in authorising a request on `resource`.
-    pub fn for_resource(&self, resource: &str) -> Option<NamedPolicy> {
+    pub fn for_resource(&self, resource: &str) -> Option<Arc<NamedPolicy>> {
         let arn = governing_arn(resource)?;
-        self.read().get(arn).map(|a| a.policy.clone())
+        self.read().get(arn).map(|a| Arc::clone(&a.policy))
     }
 
     /// `PutResourcePolicy`: attach or replace; the same document again keeps its revision.
@@ -138,7 +139,7 @@ impl ResourcePolicies {
             arn.to_owned(),
             Attached {
                 text: text.to_owned(),
-                policy,
+                policy: Arc::new(policy),
                 revision_id: revision_id.clone(),
             },
         );

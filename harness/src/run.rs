@@ -269,16 +269,6 @@ pub struct LoadedScenario {
     pub scenario: ScenarioFile,
 }
 
-/// Parse every file; all problems of all files are reported together.
-pub fn load_scenarios(files: &[PathBuf]) -> anyhow::Result<Vec<LoadedScenario>> {
-    let (loaded, errors) = parse_files(files)?;
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(anyhow!("{errors}"))
-    }
-}
-
 /// Stage one for every file: the scenarios that parsed, and the problems of those that did not.
 fn parse_files(files: &[PathBuf]) -> anyhow::Result<(Vec<LoadedScenario>, String)> {
     let mut loaded = Vec::new();
@@ -525,11 +515,24 @@ pub async fn run_on(
                 }
                 Action::Exec { argv } => (run_exec(stack, step, argv, tools).await?, None),
             };
-            let explanation = request_id
-                .as_deref()
-                .and_then(|id| audit_explanation(stack, id));
-            let passed = matches_expectation(&step.expect, &got)
-                && decisive_matches(&step.expect, explanation.as_ref());
+            // The audit trail is read only when a step needs it: to check a decisive statement,
+            // or to explain a failure.
+            let matched = matches_expectation(&step.expect, &got);
+            let wants_decisive = matches!(
+                &step.expect,
+                Expect::Deny {
+                    decisive: Some(_),
+                    ..
+                }
+            );
+            let explanation = if matched && !wants_decisive {
+                None
+            } else {
+                request_id
+                    .as_deref()
+                    .and_then(|id| audit_explanation(stack, id))
+            };
+            let passed = matched && decisive_matches(&step.expect, explanation.as_ref());
             report.results.push(StepResult {
                 scenario: scenario.name.clone(),
                 step: step.name.clone(),

@@ -129,7 +129,7 @@ spec:
     let docs = parse_manifest(&out).expect("yaml");
     let injected = env_of(&docs[0]["spec"]["containers"][0]);
 
-    let local_token = PathBuf::from("/tmp/state/tokens/curity/dynamo-sa/token");
+    let local_token = std::env::temp_dir().join("irsa-inject-state/tokens/curity/dynamo-sa/token");
     let endpoint = "http://127.0.0.1:4599";
     let exec_env = irsa_harness::stack::pod_env(&world, &sa, &local_token, endpoint);
     let mapped: Vec<(String, String)> = injected

@@ -31,18 +31,8 @@ pub fn authenticate(
     service: &str,
 ) -> Result<Signed, StsError> {
     use sigv4_verify::SigErrorKind;
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let request = sigv4_verify::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body,
-    };
+    let headers = sigv4_verify::header_pairs(&parts.headers);
+    let request = sigv4_verify::Request::from_parts(parts, &headers, body);
     let policy = sigv4_verify::Policy {
         service: service.to_owned(),
         max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),

@@ -18,7 +18,7 @@ mod verify;
 
 pub use canonical::canonical_request;
 pub use error::{IncompleteHeader, Mismatch, SigError, SigErrorKind, WrongScope};
-pub use request::{Parsed, Policy, Request};
+pub use request::{Parsed, Policy, Request, header_pairs};
 pub use secret::SecretKey;
 pub use signing::{sign, sign_request, string_to_sign};
 pub use verify::{parse_and_check, verify_signature};

@@ -143,3 +143,29 @@ impl fmt::Debug for Parsed {
             .finish()
     }
 }
+
+/// The headers of an `http` request as [`Request::headers`] takes them, in arrival order.
+pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect()
+}
+
+impl<'a> Request<'a> {
+    /// The request an `http` server received: its line from `parts`, its headers as
+    /// [`header_pairs`] lists them, and its body.
+    pub fn from_parts(
+        parts: &'a http::request::Parts,
+        headers: &'a [(&'a str, &'a [u8])],
+        body: &'a [u8],
+    ) -> Self {
+        Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers,
+            body,
+        }
+    }
+}
