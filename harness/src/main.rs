@@ -282,6 +282,15 @@ async fn up(
         );
     }
     println!("irsa: kubeconfig {}", stack.kubeconfig().display());
+    for https in stack.https_issuers() {
+        println!(
+            "irsa: cluster `{}` issuer over HTTPS {} (private CA {}, thumbprint {})",
+            https.cluster,
+            https.endpoint,
+            stack.issuer_ca_file(&https.cluster).display(),
+            https.thumbprint
+        );
+    }
     if let Some(backend) = stack.backend_endpoint() {
         println!("irsa: dynamodb backend {backend}");
     }

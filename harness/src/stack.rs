@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use irsa_core::clock::Clock;
+use irsa_core::token::{IssuerTls, JwksSource as _};
+use irsa_core::world::IssuerCa;
 use irsa_core::world::ServiceAccount;
 use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
-use mock_oidc::{Issuer, Issuers, Rotation, SigningKey, TokenOverrides, TokenSpec};
+use mock_oidc::{Issuer, Issuers, PrivateCa, Rotation, SigningKey, TokenOverrides, TokenSpec};
 use tokio::sync::watch;
 
 use crate::clock::HarnessClock;
@@ -46,6 +48,19 @@ pub struct Stack {
     refresher: Option<tokio::task::JoinHandle<()>>,
     control: Option<tokio::task::JoinHandle<()>>,
     kube_api: Vec<tokio::task::JoinHandle<()>>,
+    /// Issuers with a private CA, each on its own HTTPS port.
+    https_issuers: Vec<HttpsIssuer>,
+}
+
+/// A private-CA issuer's HTTPS listener.
+#[derive(Debug)]
+pub struct HttpsIssuer {
+    pub cluster: String,
+    /// `https://127.0.0.1:<port>`: the discovery document is at `<this><issuer path>/.well-known/openid-configuration`.
+    pub endpoint: String,
+    /// SHA-1 of the CA certificate, the thumbprint an IAM provider must list.
+    pub thumbprint: String,
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl Stack {
@@ -58,11 +73,13 @@ impl Stack {
                 let key = SigningKey::generate().with_context(|| {
                     format!("generating the signing key of cluster `{}`", cluster.name)
                 })?;
-                list.push(Issuer::new(
-                    cluster.name.clone(),
-                    cluster.issuer.clone(),
-                    key,
-                ));
+                let mut issuer = Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key);
+                if cluster.issuer_ca == IssuerCa::Private {
+                    let ca = PrivateCa::generate(&cluster.name, &cluster.issuer)
+                        .with_context(|| format!("cluster `{}`", cluster.name))?;
+                    issuer = issuer.with_private_ca(ca);
+                }
+                list.push(issuer);
             }
             Ok(Issuers::new(list))
         })
@@ -78,6 +95,7 @@ impl Stack {
         let world_store = {
             let mut stamped = World::clone(&world);
             stamped.stamp_create_dates(clock.now());
+            retrieve_thumbprints(&mut stamped, &issuers);
             Arc::new(WorldStore::new(stamped))
         };
         let resource_policies = Arc::new(gateway::resource_policy::ResourcePolicies::new());
@@ -119,8 +137,11 @@ impl Stack {
                 .await;
         });
 
+        let https_issuers = serve_private_ca_issuers(&issuers, &shutdown).await?;
+
         let mut stack = Self {
             endpoint,
+            https_issuers,
             state_dir: config.state_dir,
             world_store,
             world,
@@ -262,6 +283,16 @@ impl Stack {
         Ok(pod_env(&self.world, sa, &token_file, &self.endpoint))
     }
 
+    /// The issuers served over HTTPS with a private CA (clusters with `issuer_ca: private`).
+    pub fn https_issuers(&self) -> &[HttpsIssuer] {
+        &self.https_issuers
+    }
+
+    /// `DIR/issuers/<cluster>/ca.pem`: the private CA a client trusts to reach that issuer.
+    pub fn issuer_ca_file(&self, cluster: &str) -> PathBuf {
+        self.state_dir.join("issuers").join(cluster).join("ca.pem")
+    }
+
     fn write_state(&self) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.state_dir)
             .with_context(|| format!("creating state dir `{}`", self.state_dir.display()))?;
@@ -286,10 +317,31 @@ impl Stack {
                 .with_context(|| format!("writing `{}`", env_file.display()))?;
         }
         write_admin_env(&self.state_dir, &self.world, &self.endpoint)?;
+        let mut https = serde_json::Map::new();
+        for served in &self.https_issuers {
+            let ca_file = self.issuer_ca_file(&served.cluster);
+            if let (Some(parent), Some(issuer)) =
+                (ca_file.parent(), self.issuers.by_cluster(&served.cluster))
+                && let Some(ca) = issuer.private_ca()
+            {
+                std::fs::create_dir_all(parent)?;
+                std::fs::write(&ca_file, ca.ca_pem())
+                    .with_context(|| format!("writing `{}`", ca_file.display()))?;
+            }
+            https.insert(
+                served.cluster.clone(),
+                serde_json::json!({
+                    "endpoint": served.endpoint,
+                    "ca_file": ca_file,
+                    "thumbprint": served.thumbprint,
+                }),
+            );
+        }
         let info = serde_json::json!({
             "endpoint": self.endpoint,
             "pid": std::process::id(),
             "dynamodb_backend": self.backend_endpoint(),
+            "https_issuers": https,
         });
         std::fs::write(self.state_dir.join("stack.json"), format!("{info:#}\n"))?;
         Ok(())
@@ -364,6 +416,9 @@ impl Stack {
         for server in self.kube_api.drain(..) {
             let _ = server.await;
         }
+        for issuer in self.https_issuers.drain(..) {
+            let _ = issuer.server.await;
+        }
         if let Some(backend) = self.backend.take() {
             backend.shutdown().await;
         }
@@ -388,11 +443,69 @@ impl Drop for Stack {
         for server in self.kube_api.drain(..) {
             server.abort();
         }
+        for issuer in self.https_issuers.drain(..) {
+            issuer.server.abort();
+        }
         // The backend's own Drop kills its process.
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
         let _ = std::fs::remove_file(self.state_dir.join(crate::control::CONTROL_FILE));
         let _ = std::fs::remove_file(self.state_dir.join(crate::control::SECRET_FILE));
     }
+}
+
+/// A provider registered without thumbprints for a private-CA issuer gets the issuer's, as IAM
+/// retrieves "the top intermediate certificate authority (CA) thumbprint" when
+/// `CreateOpenIDConnectProvider` has no `ThumbprintList` (and as eksctl computes it when it
+/// associates a cluster's provider). Thumbprints given in the world are kept, right or wrong.
+fn retrieve_thumbprints(world: &mut World, issuers: &Issuers) {
+    for provider in &mut world.oidc_providers {
+        if !provider.thumbprints.is_empty() {
+            continue;
+        }
+        if let Some(IssuerTls::PrivateCa { thumbprint }) =
+            issuers.tls(&format!("https://{}", provider.url))
+        {
+            provider.thumbprints = vec![thumbprint];
+        }
+    }
+}
+
+/// One HTTPS listener on 127.0.0.1 per private-CA issuer, serving its discovery document and
+/// JWKS with the CA's certificates until the stack shuts down.
+async fn serve_private_ca_issuers(
+    issuers: &Arc<Issuers>,
+    shutdown: &watch::Sender<bool>,
+) -> anyhow::Result<Vec<HttpsIssuer>> {
+    let mut served = Vec::new();
+    for issuer in issuers.iter() {
+        let Some(ca) = issuer.private_ca() else {
+            continue;
+        };
+        let config = ca
+            .server_config()
+            .with_context(|| format!("the HTTPS issuer of cluster `{}`", issuer.cluster()))?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("binding an HTTPS issuer port")?;
+        let endpoint = format!("https://{}", listener.local_addr()?);
+        let mut stop = shutdown.subscribe();
+        let app = mock_oidc::router(Arc::clone(issuers));
+        let server = tokio::spawn(mock_oidc::tls::serve_https(
+            listener,
+            config,
+            app,
+            async move {
+                let _ = stop.changed().await;
+            },
+        ));
+        served.push(HttpsIssuer {
+            cluster: issuer.cluster().to_owned(),
+            endpoint,
+            thumbprint: ca.thumbprint().to_owned(),
+            server,
+        });
+    }
+    Ok(served)
 }
 
 fn token_seconds(sa: &ServiceAccount) -> i64 {

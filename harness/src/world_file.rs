@@ -9,9 +9,9 @@ use iam_policy::{NamedPolicy, Policy};
 use irsa_core::SecretAccessKey;
 use irsa_core::arn::{RoleArn, managed_policy_arn};
 use irsa_core::world::{
-    AccessKey, Cluster, DEFAULT_ACCOUNT, DEFAULT_REGION, ManagedPolicy, OidcProvider, Role,
-    RoleRecord, STS_AUDIENCE, ServiceAccount, User, World, default_issuer, derived_access_key,
-    policy_id, role_id, user_id,
+    AccessKey, Cluster, DEFAULT_ACCOUNT, DEFAULT_REGION, IssuerCa, ManagedPolicy, OidcProvider,
+    Role, RoleRecord, STS_AUDIENCE, ServiceAccount, User, World, default_issuer,
+    derived_access_key, policy_id, role_id, user_id,
 };
 use serde_json::{Map, Value};
 
@@ -394,7 +394,13 @@ impl Resolver {
             let Some(m) = self.mapping(
                 c,
                 &path,
-                &["name", "issuer", "associate_oidc_provider", "client_ids"],
+                &[
+                    "name",
+                    "issuer",
+                    "issuer_ca",
+                    "associate_oidc_provider",
+                    "client_ids",
+                ],
             ) else {
                 continue;
             };
@@ -424,7 +430,22 @@ impl Resolver {
                     .unwrap_or_else(|| vec![STS_AUDIENCE.to_owned()]);
                 providers.push(OidcProvider::new(&account, &issuer, client_ids));
             }
-            clusters.push(Cluster { name, issuer });
+            let issuer_ca = match self.string(m, "issuer_ca", &path, false).as_deref() {
+                None | Some("public") => IssuerCa::Public,
+                Some("private") => IssuerCa::Private,
+                Some(other) => {
+                    self.problem(
+                        &child(&path, "issuer_ca"),
+                        format!("`{other}` is not an issuer CA: use `public` (a CA AWS trusts, as EKS's issuers use; the default) or `private` (a CA the harness generates; STS then checks the IAM provider's thumbprints)"),
+                    );
+                    IssuerCa::Public
+                }
+            };
+            clusters.push(Cluster {
+                name,
+                issuer,
+                issuer_ca,
+            });
         }
         for (i, p) in self.list(root, "oidc_providers", "").iter().enumerate() {
             let path = index("/oidc_providers", i);
@@ -975,6 +996,7 @@ clusters:
   - name: a
   - name: b
     issuer: http://not-https.example
+    issuer_ca: self-signed
 service_accounts:
   - metadata: {name: sa, namespace: ns, annotations: {eks.amazonaws.com/role-arn: x}}
 policies:
@@ -996,6 +1018,7 @@ tables:
             "/account",
             "/regoin",
             "/clusters/1/issuer",
+            "/clusters/1/issuer_ca",
             "/service_accounts/0/cluster",
             "/policies/0/document",
             "/policies/1/document_file",
@@ -1018,6 +1041,18 @@ tables:
             text.contains("w.yaml: /roles/0/managed_policies/0: no policy named `nope`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_cluster_issuer_is_certified_by_a_public_ca_unless_it_says_private() {
+        let text = r#"
+clusters:
+  - {name: eks}
+  - {name: kops, issuer: "https://oidc.private.example/kops", issuer_ca: private}
+"#;
+        let world = parse(text, Path::new("w.yaml")).unwrap();
+        assert_eq!(world.cluster("eks").unwrap().issuer_ca, IssuerCa::Public);
+        assert_eq!(world.cluster("kops").unwrap().issuer_ca, IssuerCa::Private);
     }
 
     #[test]

@@ -18,9 +18,37 @@ pub struct RsaJwk {
 }
 
 /// Where STS finds an issuer's signing keys. In AWS it fetches `<iss>/.well-known/openid-configuration`
-/// and then `jwks_uri`; in the harness the in-process issuers answer. `None`: nothing answered.
+/// and then `jwks_uri` over HTTPS; in the harness the in-process issuers answer, and say what
+/// that HTTPS connection would have shown.
 pub trait JwksSource: Send + Sync {
+    /// The issuer's public keys. `None`: nothing answered.
     fn jwks(&self, issuer: &str) -> Option<Vec<RsaJwk>>;
+    /// How the issuer's HTTPS endpoint is certified. `None`: no issuer answers at that URL.
+    fn tls(&self, issuer: &str) -> Option<IssuerTls>;
+}
+
+/// No issuer answers anywhere: for tests and tools that never fetch keys.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoIssuers;
+
+impl JwksSource for NoIssuers {
+    fn jwks(&self, _issuer: &str) -> Option<Vec<RsaJwk>> {
+        None
+    }
+    fn tls(&self, _issuer: &str) -> Option<IssuerTls> {
+        None
+    }
+}
+
+/// What STS's HTTPS connection to an issuer shows about its certificate chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerTls {
+    /// The chain ends in a CA of AWS's trusted library (EKS's issuers): thumbprints are not used.
+    TrustedCa,
+    /// The chain ends in a CA AWS does not know. `thumbprint`: the SHA-1 fingerprint, lower-case
+    /// hex, of the top (last) certificate the server sends, the one AWS's "Obtain the thumbprint"
+    /// procedure has users fingerprint.
+    PrivateCa { thumbprint: String },
 }
 
 /// `aud` is a string or an array of strings on the wire; always a list here.

@@ -6,7 +6,7 @@
 use iam_policy::{Decision, Evaluation, PolicySet, Principal, Request};
 
 use crate::arn::issuer_host_path;
-use crate::token::{Claims, JwksSource, TokenError, peek, verify_signature};
+use crate::token::{Claims, IssuerTls, JwksSource, TokenError, peek, verify_signature};
 use crate::world::{OidcProvider, Role, World};
 
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -34,6 +34,13 @@ pub enum WebIdentityError {
     NoProvider { issuer: String },
     #[error("the issuer's verification key could not be retrieved")]
     NoVerificationKey,
+    #[error(
+        "the issuer's HTTPS certificate chain (private CA, thumbprint {served}) matches none of the provider's thumbprints {configured:?}"
+    )]
+    ThumbprintMismatch {
+        served: String,
+        configured: Vec<String>,
+    },
     #[error("the token signature is invalid: {0}")]
     InvalidSignature(TokenError),
     #[error("the token's audience is not a client ID of the provider")]
@@ -90,6 +97,7 @@ pub fn assume_role_with_web_identity(
             .ok_or_else(|| WebIdentityError::NoProvider {
                 issuer: issuer.clone(),
             })?;
+    check_thumbprint(keys.tls(&issuer), provider)?;
     let jwks = keys
         .jwks(&issuer)
         .ok_or(WebIdentityError::NoVerificationKey)?;
@@ -143,6 +151,36 @@ pub fn assume_role_with_web_identity(
         duration_seconds,
         trust_evaluation: evaluation,
     })
+}
+
+/// Fetching the keys goes over HTTPS first: an issuer certified by a private CA is trusted only
+/// through the provider's thumbprints. Which certificate of the chain AWS fingerprints is
+/// documented as "the top intermediate certificate authority"; whether AWS also accepts the
+/// fingerprint of another certificate in the chain is not documented, so only the top one
+/// (the last the server sends) counts here. Thumbprints compare case-insensitively (IAM accepts
+/// either case and stores lower case).
+fn check_thumbprint(
+    tls: Option<IssuerTls>,
+    provider: &OidcProvider,
+) -> Result<(), WebIdentityError> {
+    match tls {
+        // No issuer answers: the keys cannot be fetched either, reported as such next.
+        None | Some(IssuerTls::TrustedCa) => Ok(()),
+        Some(IssuerTls::PrivateCa { thumbprint }) => {
+            if provider
+                .thumbprints
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&thumbprint))
+            {
+                Ok(())
+            } else {
+                Err(WebIdentityError::ThumbprintMismatch {
+                    served: thumbprint,
+                    configured: provider.thumbprints.clone(),
+                })
+            }
+        }
+    }
 }
 
 fn matched_audience(provider: &OidcProvider, claims: &Claims) -> Result<String, WebIdentityError> {
@@ -205,10 +243,13 @@ mod tests {
     const ROLE: &str = "arn:aws:iam::111122223333:role/curity-dynamodb";
     const NOW: i64 = 1_800_000_000;
 
-    struct Keys(Vec<RsaJwk>);
+    struct Keys(Vec<RsaJwk>, IssuerTls);
     impl JwksSource for Keys {
         fn jwks(&self, issuer: &str) -> Option<Vec<RsaJwk>> {
             (issuer == ISSUER).then(|| self.0.clone())
+        }
+        fn tls(&self, issuer: &str) -> Option<IssuerTls> {
+            (issuer == ISSUER).then(|| self.1.clone())
         }
     }
 
@@ -255,10 +296,20 @@ mod tests {
     }
 
     fn assume(token: &str, role: &str, duration: Option<u32>) -> Result<Grant, WebIdentityError> {
+        assume_over(&world(), IssuerTls::TrustedCa, token, role, duration)
+    }
+
+    fn assume_over(
+        world: &World,
+        tls: IssuerTls,
+        token: &str,
+        role: &str,
+        duration: Option<u32>,
+    ) -> Result<Grant, WebIdentityError> {
         let key = test_key("k1");
         assume_role_with_web_identity(
-            &world(),
-            &Keys(vec![key.jwk.clone()]),
+            world,
+            &Keys(vec![key.jwk.clone()], tls),
             &WebIdentityRequest {
                 role_arn: role,
                 role_session_name: "s",
@@ -409,5 +460,75 @@ mod tests {
         c["nbf"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS);
         c["iat"] = json!(NOW + NOT_BEFORE_LEEWAY_SECONDS);
         assert!(assume(&token(&c), ROLE, None).is_ok());
+    }
+
+    const SERVED: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn with_thumbprints(thumbprints: &[&str]) -> World {
+        let mut w = world();
+        w.oidc_providers[0].thumbprints = thumbprints.iter().map(|t| (*t).to_owned()).collect();
+        w
+    }
+
+    fn private_ca() -> IssuerTls {
+        IssuerTls::PrivateCa {
+            thumbprint: SERVED.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_private_ca_issuer_needs_the_served_thumbprint_among_the_providers() {
+        // UpdateOpenIDConnectProviderThumbprint: "If your OIDC IdP relies on a certificate that
+        // is not signed by one of these trusted CAs, only then we secure communication using
+        // the thumbprints set in the IdP's configuration."
+        let t = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        let wrong = "ffffffffffffffffffffffffffffffffffffffff";
+        let err =
+            assume_over(&with_thumbprints(&[wrong]), private_ca(), &t, ROLE, None).unwrap_err();
+        match err {
+            WebIdentityError::ThumbprintMismatch { served, configured } => {
+                assert_eq!(served, SERVED);
+                assert_eq!(configured, vec![wrong.to_owned()]);
+            }
+            other => panic!("expected a thumbprint mismatch, got {other:?}"),
+        }
+        // No thumbprint at all is no match either.
+        assert!(matches!(
+            assume_over(&with_thumbprints(&[]), private_ca(), &t, ROLE, None),
+            Err(WebIdentityError::ThumbprintMismatch { .. })
+        ));
+        // Any one of up to five matches, in either case.
+        let upper = SERVED.to_ascii_uppercase();
+        let w = with_thumbprints(&[wrong, &upper]);
+        assert!(assume_over(&w, private_ca(), &t, ROLE, None).is_ok());
+    }
+
+    #[test]
+    fn a_trusted_ca_issuer_ignores_the_thumbprints() {
+        // "In these cases, your legacy thumbprint remains in your configuration, but is no
+        // longer used for validation."
+        let t = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        let w = with_thumbprints(&["ffffffffffffffffffffffffffffffffffffffff"]);
+        assert!(assume_over(&w, IssuerTls::TrustedCa, &t, ROLE, None).is_ok());
+    }
+
+    #[test]
+    fn the_thumbprint_is_checked_after_the_provider_and_before_the_keys() {
+        // Fetching the keys is what opens the HTTPS connection: an unregistered issuer is
+        // refused first; a bad signature is only found after the connection was trusted.
+        let mut c = claims("system:serviceaccount:curity:dynamo-sa");
+        c["iss"] = json!("https://unregistered.example.com");
+        assert!(matches!(
+            assume_over(&with_thumbprints(&[]), private_ca(), &token(&c), ROLE, None),
+            Err(WebIdentityError::NoProvider { .. })
+        ));
+        let forged = sign(
+            &test_key("k-other"),
+            &claims("system:serviceaccount:curity:dynamo-sa"),
+        );
+        assert!(matches!(
+            assume_over(&with_thumbprints(&[]), private_ca(), &forged, ROLE, None),
+            Err(WebIdentityError::ThumbprintMismatch { .. })
+        ));
     }
 }

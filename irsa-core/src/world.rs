@@ -94,6 +94,25 @@ pub struct Cluster {
     pub name: String,
     /// `https://oidc.eks.<region>.amazonaws.com/id/<ID>`: the identity in tokens and trust policies.
     pub issuer: String,
+    /// Who signed the certificate the issuer's discovery document and JWKS are served with.
+    pub issuer_ca: IssuerCa,
+}
+
+/// The certificate authority behind an issuer's HTTPS endpoint, which decides whether STS
+/// consults an IAM OIDC provider's thumbprints. AWS: "Amazon secures communication with OIDC
+/// identity providers (IdPs) using our library of trusted root certificate authorities (CAs) to
+/// verify the JSON Web Key Set (JWKS) endpoint's TLS certificate. If your OIDC IdP relies on a
+/// certificate that is not signed by one of these trusted CAs, only then we secure communication
+/// using the thumbprints set in the IdP's configuration." (IAM API reference,
+/// `UpdateOpenIDConnectProviderThumbprint`.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssuerCa {
+    /// A CA in AWS's trusted library, as EKS's issuers use: thumbprints are kept but not used.
+    #[default]
+    Public,
+    /// A private CA the harness generates (a self-managed cluster's issuer): STS requires one
+    /// of the provider's thumbprints to be the SHA-1 of the top certificate the issuer serves.
+    Private,
 }
 
 /// An IAM OIDC identity provider registered in the account.

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use irsa_core::token::{JwksSource, RsaJwk};
+use irsa_core::token::{IssuerTls, JwksSource, RsaJwk};
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::json;
 
 use crate::key::SigningKey;
+use crate::tls::PrivateCa;
 
 #[derive(Debug)]
 pub struct Issuer {
@@ -17,6 +18,8 @@ pub struct Issuer {
     keys: RwLock<KeySet>,
     /// A key this issuer never publishes, generated on first use, for forged-token reproductions.
     foreign: OnceLock<Result<SigningKey, String>>,
+    /// The private CA its HTTPS endpoint is certified by; `None`: a CA AWS trusts (EKS's).
+    private_ca: Option<PrivateCa>,
 }
 
 #[derive(Debug)]
@@ -152,6 +155,29 @@ impl Issuer {
                 published,
             }),
             foreign: OnceLock::new(),
+            private_ca: None,
+        }
+    }
+
+    /// Serve this issuer's HTTPS endpoint with `ca`'s certificates: STS then checks the IAM
+    /// provider's thumbprints against it.
+    #[must_use]
+    pub fn with_private_ca(mut self, ca: PrivateCa) -> Self {
+        self.private_ca = Some(ca);
+        self
+    }
+
+    pub fn private_ca(&self) -> Option<&PrivateCa> {
+        self.private_ca.as_ref()
+    }
+
+    /// What STS's HTTPS connection to this issuer shows.
+    pub fn tls(&self) -> IssuerTls {
+        match &self.private_ca {
+            Some(ca) => IssuerTls::PrivateCa {
+                thumbprint: ca.thumbprint().to_owned(),
+            },
+            None => IssuerTls::TrustedCa,
         }
     }
 
@@ -342,6 +368,10 @@ impl Issuers {
 impl JwksSource for Issuers {
     fn jwks(&self, issuer: &str) -> Option<Vec<RsaJwk>> {
         self.by_url(issuer).map(|i| i.jwks())
+    }
+
+    fn tls(&self, issuer: &str) -> Option<IssuerTls> {
+        self.by_url(issuer).map(|i| i.tls())
     }
 }
 

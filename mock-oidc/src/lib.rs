@@ -4,6 +4,7 @@ pub mod issuer;
 pub mod key;
 pub mod kube_api;
 pub mod routes;
+pub mod tls;
 
 pub use issuer::{
     Issuer, Issuers, KeyChoice, Rotation, TokenOverrides, TokenSpec, service_account_uid,
@@ -11,3 +12,4 @@ pub use issuer::{
 };
 pub use key::SigningKey;
 pub use routes::router;
+pub use tls::PrivateCa;

@@ -45,6 +45,11 @@ pub const NO_VERIFICATION_KEY: &str = "Couldn't retrieve verification key from y
 /// model's documentation text for `InvalidIdentityToken`.
 pub const TOKEN_NOT_VALIDATED: &str = "The web identity token that was passed could not be validated by Amazon Web Services. Get a new identity token from the identity provider and then retry the request.";
 pub const INCORRECT_AUDIENCE: &str = "Incorrect token audience";
+/// A private-CA issuer whose top certificate matches none of the provider's thumbprints. Text as
+/// users report it from STS (aws-actions/configure-aws-credentials#357; alphagov/gsp#889 with an
+/// EKS IRSA pod; hashicorp-education/learn-terraform-dynamic-credentials#2 with StatusCode 400).
+pub const THUMBPRINT_MISMATCH: &str =
+    "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint";
 
 impl StsError {
     pub fn code(&self) -> &'static str {
@@ -100,6 +105,7 @@ impl From<&WebIdentityError> for StsError {
                 message: format!("No OpenIDConnect provider found in your account for {issuer}"),
             },
             WebIdentityError::NoVerificationKey => invalid(NO_VERIFICATION_KEY),
+            WebIdentityError::ThumbprintMismatch { .. } => invalid(THUMBPRINT_MISMATCH),
             WebIdentityError::InvalidSignature(_)
             | WebIdentityError::NotYetValid { .. }
             | WebIdentityError::MissingSubject => invalid(TOKEN_NOT_VALIDATED),
@@ -152,6 +158,20 @@ mod tests {
             "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n    <Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message>\n  </Error>\n  <RequestId>req-1</RequestId>\n</ErrorResponse>\n"
         );
         assert_eq!(StsError::AccessDenied.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn a_thumbprint_mismatch_is_an_invalid_identity_token() {
+        let e = StsError::from(&WebIdentityError::ThumbprintMismatch {
+            served: "00".repeat(20),
+            configured: vec!["ff".repeat(20)],
+        });
+        assert_eq!(e.code(), "InvalidIdentityToken");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            e.to_string(),
+            "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use iam_policy::{NamedPolicy, Policy, PolicyErrorKind};
 use irsa_core::arn::{RoleArn, issuer_host_path, managed_policy_arn, normalise_path};
+use irsa_core::token::{IssuerTls, JwksSource};
 use irsa_core::world::{ManagedPolicy, OidcProvider, Role, RoleRecord, World, policy_id, role_id};
 use sha2::{Digest, Sha256};
 
@@ -310,16 +311,18 @@ fn validate(action: &str, q: &Query) -> Result<(), IamError> {
     }
 }
 
-/// Run an authorised operation against `world`. `now` stamps creation dates.
+/// Run an authorised operation against `world`. `now` stamps creation dates; `issuers` answers
+/// what IAM would retrieve from an issuer's HTTPS endpoint (its thumbprint, when none is given).
 pub fn execute(
     world: &mut World,
     action: &str,
     q: &Query,
     now: i64,
+    issuers: &dyn JwksSource,
 ) -> Result<Option<Xml>, IamError> {
     let s = |name: &str| q.get(name).unwrap_or_default().to_owned();
     match action {
-        "CreateOpenIDConnectProvider" => create_provider(world, q, now),
+        "CreateOpenIDConnectProvider" => create_provider(world, q, now, issuers),
         "GetOpenIDConnectProvider" => {
             let p = provider(world, &s("OpenIDConnectProviderArn"))?;
             Ok(Some(Xml::Node(
@@ -756,7 +759,12 @@ fn thumbprints(q: &Query) -> Result<Vec<String>, IamError> {
     Ok(list.iter().map(|t| t.to_ascii_lowercase()).collect())
 }
 
-fn create_provider(world: &mut World, q: &Query, now: i64) -> Result<Option<Xml>, IamError> {
+fn create_provider(
+    world: &mut World,
+    q: &Query,
+    now: i64,
+    issuers: &dyn JwksSource,
+) -> Result<Option<Xml>, IamError> {
     let url = q.get("Url").unwrap_or_default();
     if !url.starts_with("https://") {
         // [rec] IAM requires https; its exact text was not captured.
@@ -781,7 +789,11 @@ fn create_provider(world: &mut World, q: &Query, now: i64) -> Result<Option<Xml>
             "Provider with url {url} already exists."
         )));
     }
-    provider.thumbprints = thumbprints;
+    provider.thumbprints = if thumbprints.is_empty() {
+        retrieved_thumbprint(issuers, url)
+    } else {
+        thumbprints
+    };
     provider.create_date = now;
     let arn = provider.arn.clone();
     world.oidc_providers.push(provider);
@@ -789,6 +801,19 @@ fn create_provider(world: &mut World, q: &Query, now: i64) -> Result<Option<Xml>
         "CreateOpenIDConnectProviderResult",
         vec![leaf("OpenIDConnectProviderArn", arn)],
     )))
+}
+
+/// `ThumbprintList` omitted: "IAM will retrieve and use the top intermediate certificate
+/// authority (CA) thumbprint of the OpenID Connect identity provider server certificate"
+/// (IAM API model). The harness knows that certificate only for the issuers it serves with a
+/// private CA; for an issuer certified by a public CA (EKS's) AWS would store that CA's
+/// thumbprint, which the harness does not have, so the list stays empty there (it is not used
+/// for such issuers either way).
+fn retrieved_thumbprint(issuers: &dyn JwksSource, url: &str) -> Vec<String> {
+    match issuers.tls(url) {
+        Some(IssuerTls::PrivateCa { thumbprint }) => vec![thumbprint],
+        Some(IssuerTls::TrustedCa) | None => Vec::new(),
+    }
 }
 
 fn dedup(list: Vec<String>) -> Vec<String> {
@@ -991,7 +1016,7 @@ mod tests {
         let q = form(pairs);
         let action = q.get("Action").unwrap().to_owned();
         authorization(w, &action, &q)?;
-        execute(w, &action, &q, 1_800_000_000)
+        execute(w, &action, &q, 1_800_000_000, &irsa_core::token::NoIssuers)
     }
 
     const ISSUER: &str = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC";
@@ -1038,6 +1063,51 @@ mod tests {
             again.message,
             format!("Provider with url {ISSUER} already exists.")
         );
+    }
+
+    #[test]
+    fn an_omitted_thumbprint_is_retrieved_from_a_private_ca_issuer_only() {
+        struct PrivateIssuer;
+        impl JwksSource for PrivateIssuer {
+            fn jwks(&self, _: &str) -> Option<Vec<irsa_core::token::RsaJwk>> {
+                None
+            }
+            fn tls(&self, issuer: &str) -> Option<IssuerTls> {
+                (issuer == "https://oidc.private.example/c1").then(|| IssuerTls::PrivateCa {
+                    thumbprint: "00112233445566778899aabbccddeeff00112233".into(),
+                })
+            }
+        }
+        let create = |w: &mut World, url: &str, extra: &[(&str, &str)]| {
+            let mut pairs = vec![("Action", "CreateOpenIDConnectProvider"), ("Url", url)];
+            pairs.extend_from_slice(extra);
+            let q = form(&pairs);
+            execute(w, "CreateOpenIDConnectProvider", &q, 1, &PrivateIssuer).unwrap();
+        };
+        let mut w = world();
+        create(&mut w, "https://oidc.private.example/c1", &[]);
+        assert_eq!(
+            w.oidc_providers[0].thumbprints,
+            vec!["00112233445566778899aabbccddeeff00112233"]
+        );
+        // Given thumbprints are kept as given, even when they do not match.
+        let mut w = world();
+        create(
+            &mut w,
+            "https://oidc.private.example/c1",
+            &[(
+                "ThumbprintList.member.1",
+                "ffffffffffffffffffffffffffffffffffffffff",
+            )],
+        );
+        assert_eq!(
+            w.oidc_providers[0].thumbprints,
+            vec!["ffffffffffffffffffffffffffffffffffffffff"]
+        );
+        // A public-CA issuer: AWS would store its CA's thumbprint, which the harness lacks.
+        let mut w = world();
+        create(&mut w, ISSUER, &[]);
+        assert!(w.oidc_providers[0].thumbprints.is_empty());
     }
 
     #[test]

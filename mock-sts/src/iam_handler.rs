@@ -160,7 +160,9 @@ fn run(
         tracing::debug!(explanation = %evaluation.explanation, "iam call denied");
         return Err(IamError::access_denied(message));
     }
-    state.world.update(|w| iam::execute(w, action, q, now))
+    state
+        .world
+        .update(|w| iam::execute(w, action, q, now, state.keys.as_ref()))
 }
 
 /// The signed-call errors keep their Query-front-end codes and statuses (wire-contracts §1.5).

@@ -23,6 +23,9 @@ impl irsa_core::token::JwksSource for NoKeys {
     fn jwks(&self, _: &str) -> Option<Vec<irsa_core::token::RsaJwk>> {
         None
     }
+    fn tls(&self, _: &str) -> Option<irsa_core::token::IssuerTls> {
+        None
+    }
 }
 
 fn state() -> StsState {

@@ -41,6 +41,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut w = world();
     if authorization(&w, action, &q).is_ok() {
-        let _ = execute(&mut w, action, &q, 1_800_000_000);
+        let _ = execute(
+            &mut w,
+            action,
+            &q,
+            1_800_000_000,
+            &irsa_core::token::NoIssuers,
+        );
     }
 });
