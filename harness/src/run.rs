@@ -559,6 +559,9 @@ async fn apply(stack: &Stack, change: &Change) -> anyhow::Result<()> {
             stack.rotate_key(cluster, *keep_old).await?;
             Ok(())
         }
+        Change::IssuerReachable { cluster, reachable } => {
+            stack.set_issuer_reachable(cluster, *reachable)
+        }
     }
 }
 

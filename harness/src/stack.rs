@@ -266,6 +266,17 @@ impl Stack {
         rotate(&self.issuers, cluster, keep_old).await
     }
 
+    /// Take a cluster's issuer down for STS (`false`) or bring it back (`true`): while down, STS
+    /// answers `IDPCommunicationError` for its tokens.
+    pub fn set_issuer_reachable(&self, cluster: &str, reachable: bool) -> anyhow::Result<()> {
+        let issuer = self
+            .issuers
+            .by_cluster(cluster)
+            .ok_or_else(|| anyhow!("no cluster `{cluster}` in the world"))?;
+        issuer.set_reachable(reachable);
+        Ok(())
+    }
+
     /// Move the harness clock (token and session expiry, `aws:CurrentTime`) by `seconds`.
     pub fn advance_clock(&self, seconds: i64) {
         self.clock.advance(seconds);

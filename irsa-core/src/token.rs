@@ -25,6 +25,11 @@ pub trait JwksSource: Send + Sync {
     fn jwks(&self, issuer: &str) -> Option<Vec<RsaJwk>>;
     /// How the issuer's HTTPS endpoint is certified. `None`: no issuer answers at that URL.
     fn tls(&self, issuer: &str) -> Option<IssuerTls>;
+    /// `false` while the issuer is down (a reproduction of a network failure): STS cannot open
+    /// the connection at all.
+    fn reachable(&self, _issuer: &str) -> bool {
+        true
+    }
 }
 
 /// No issuer answers anywhere: for tests and tools that never fetch keys.

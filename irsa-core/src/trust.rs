@@ -34,6 +34,8 @@ pub enum WebIdentityError {
     NoProvider { issuer: String },
     #[error("the issuer's verification key could not be retrieved")]
     NoVerificationKey,
+    #[error("the issuer `{issuer}` could not be reached")]
+    IssuerUnreachable { issuer: String },
     #[error(
         "the issuer's HTTPS certificate chain (private CA, thumbprint {served}) matches none of the provider's thumbprints {configured:?}"
     )]
@@ -97,6 +99,9 @@ pub fn assume_role_with_web_identity(
             .ok_or_else(|| WebIdentityError::NoProvider {
                 issuer: issuer.clone(),
             })?;
+    if !keys.reachable(&issuer) {
+        return Err(WebIdentityError::IssuerUnreachable { issuer });
+    }
     check_thumbprint(keys.tls(&issuer), provider)?;
     let jwks = keys
         .jwks(&issuer)
@@ -251,6 +256,48 @@ mod tests {
         fn tls(&self, issuer: &str) -> Option<IssuerTls> {
             (issuer == ISSUER).then(|| self.1.clone())
         }
+    }
+
+    /// An issuer that is down.
+    struct Down;
+    impl JwksSource for Down {
+        fn jwks(&self, _: &str) -> Option<Vec<RsaJwk>> {
+            None
+        }
+        fn tls(&self, _: &str) -> Option<IssuerTls> {
+            None
+        }
+        fn reachable(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn an_unreachable_issuer_is_reported_after_the_provider_lookup() {
+        let request = |token: &str| {
+            assume_role_with_web_identity(
+                &world(),
+                &Down,
+                &WebIdentityRequest {
+                    role_arn: ROLE,
+                    role_session_name: "s",
+                    web_identity_token: token,
+                    duration_seconds: None,
+                },
+                NOW,
+            )
+        };
+        let t = token(&claims("system:serviceaccount:curity:dynamo-sa"));
+        assert!(matches!(
+            request(&t),
+            Err(WebIdentityError::IssuerUnreachable { issuer }) if issuer == ISSUER
+        ));
+        let mut c = claims("system:serviceaccount:curity:dynamo-sa");
+        c["iss"] = json!("https://unregistered.example.com");
+        assert!(matches!(
+            request(&token(&c)),
+            Err(WebIdentityError::NoProvider { .. })
+        ));
     }
 
     fn world() -> World {

@@ -2,6 +2,7 @@
 //! and minting of projected tokens with the claims EKS puts in them.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use irsa_core::token::{IssuerTls, JwksSource, RsaJwk};
@@ -20,6 +21,8 @@ pub struct Issuer {
     foreign: OnceLock<Result<SigningKey, String>>,
     /// The private CA its HTTPS endpoint is certified by; `None`: a CA AWS trusts (EKS's).
     private_ca: Option<PrivateCa>,
+    /// `false` while STS is to find the issuer down.
+    reachable: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -156,7 +159,19 @@ impl Issuer {
             }),
             foreign: OnceLock::new(),
             private_ca: None,
+            reachable: AtomicBool::new(true),
         }
+    }
+
+    /// Take the issuer down for STS (`false`) or bring it back: while down, every
+    /// `AssumeRoleWithWebIdentity` for its tokens answers `IDPCommunicationError`, which the SDKs
+    /// retry. The documents served over HTTP(S) are not affected.
+    pub fn set_reachable(&self, reachable: bool) {
+        self.reachable.store(reachable, Ordering::SeqCst);
+    }
+
+    pub fn is_reachable(&self) -> bool {
+        self.reachable.load(Ordering::SeqCst)
     }
 
     /// Serve this issuer's HTTPS endpoint with `ca`'s certificates: STS then checks the IAM
@@ -372,6 +387,10 @@ impl JwksSource for Issuers {
 
     fn tls(&self, issuer: &str) -> Option<IssuerTls> {
         self.by_url(issuer).map(|i| i.tls())
+    }
+
+    fn reachable(&self, issuer: &str) -> bool {
+        self.by_url(issuer).is_none_or(|i| i.is_reachable())
     }
 }
 

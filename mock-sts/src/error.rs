@@ -20,6 +20,16 @@ pub enum StsError {
     Validation { message: String },
     #[error("{message}")]
     MalformedPolicyDocument { message: String },
+    /// The session policies do not fit the session token. Text as users report it
+    /// (aws/containers-roadmap#2413, configure-aws-credentials#1803).
+    #[error("Packed policy consumes {percent}% of allotted space")]
+    PackedPolicyTooLarge { percent: u32 },
+    /// The issuer could not be reached. [rec] The text is the model's documentation of
+    /// `IDPCommunicationErrorException`; no capture of AWS's own was found.
+    #[error(
+        "The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached. This is often a transient error caused by network conditions. Retry the request a limited number of times so that you don't exceed the request rate. If the error persists, the identity provider might be down or not responding."
+    )]
+    IdpCommunicationError,
     /// [rec] The text is AWS's Query-protocol wording as remembered, not captured for STS.
     #[error("Could not find operation {action} for version 2011-06-15")]
     InvalidAction { action: String },
@@ -59,6 +69,8 @@ impl StsError {
             StsError::AccessDenied => "AccessDenied",
             StsError::Validation { .. } => "ValidationError",
             StsError::MalformedPolicyDocument { .. } => "MalformedPolicyDocument",
+            StsError::PackedPolicyTooLarge { .. } => "PackedPolicyTooLarge",
+            StsError::IdpCommunicationError => "IDPCommunicationError",
             StsError::InvalidAction { .. } => "InvalidAction",
             StsError::MissingAction { .. } => "MissingAction",
             StsError::InvalidClientTokenId => "InvalidClientTokenId",
@@ -106,6 +118,7 @@ impl From<&WebIdentityError> for StsError {
             },
             WebIdentityError::NoVerificationKey => invalid(NO_VERIFICATION_KEY),
             WebIdentityError::ThumbprintMismatch { .. } => invalid(THUMBPRINT_MISMATCH),
+            WebIdentityError::IssuerUnreachable { .. } => StsError::IdpCommunicationError,
             WebIdentityError::InvalidSignature(_)
             | WebIdentityError::NotYetValid { .. }
             | WebIdentityError::MissingSubject => invalid(TOKEN_NOT_VALIDATED),
@@ -171,6 +184,27 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_issuer_and_an_oversized_session_policy_have_the_models_codes() {
+        let e = StsError::from(&WebIdentityError::IssuerUnreachable {
+            issuer: "https://oidc.example".into(),
+        });
+        assert_eq!(
+            (e.code(), e.status()),
+            ("IDPCommunicationError", StatusCode::BAD_REQUEST)
+        );
+        assert!(e.to_string().contains("could not be reached"));
+        let e = StsError::PackedPolicyTooLarge { percent: 118 };
+        assert_eq!(
+            (e.code(), e.status()),
+            ("PackedPolicyTooLarge", StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            e.to_string(),
+            "Packed policy consumes 118% of allotted space"
         );
     }
 

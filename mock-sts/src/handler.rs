@@ -355,6 +355,9 @@ fn assume_role_with_web_identity_op(
     let session_policies = crate::session_policy::resolve(world, inline_policy, &policy_arns)?;
     let packed = (inline_policy.is_some() || !policy_arns.is_empty())
         .then(|| crate::session_policy::packed_policy_size(inline_policy, &policy_arns));
+    if let Some(percent) = packed.filter(|p| *p > 100) {
+        return Err(StsError::PackedPolicyTooLarge { percent });
+    }
     let mut fill = |buf: &mut [u8]| rand::fill(buf);
     let mut session = Session::from_grant(grant, now, &mut fill);
     session.session_policies = session_policies;

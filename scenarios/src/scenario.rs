@@ -117,6 +117,8 @@ pub enum Change {
     AdvanceClock { seconds: i64 },
     /// Give a cluster's issuer a new signing key, keeping the old one in its JWKS or not.
     RotateKey { cluster: String, keep_old: bool },
+    /// Take a cluster's issuer down for STS (`issuer_down`) or bring it back (`issuer_up`).
+    IssuerReachable { cluster: String, reachable: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,11 +376,21 @@ pub fn resolve(scenario: &ScenarioFile, world: &WorldNames) -> Vec<(String, Stri
             ));
         }
         for (j, change) in step.before.iter().enumerate() {
-            if let Change::RotateKey { cluster, .. } = change
-                && !world.clusters.contains(cluster)
-            {
+            let (cluster, pointer) = match change {
+                Change::RotateKey { cluster, .. } => (cluster, "rotate_key/cluster"),
+                Change::IssuerReachable {
+                    cluster,
+                    reachable: false,
+                } => (cluster, "issuer_down"),
+                Change::IssuerReachable {
+                    cluster,
+                    reachable: true,
+                } => (cluster, "issuer_up"),
+                Change::AdvanceClock { .. } => continue,
+            };
+            if !world.clusters.contains(cluster) {
                 problems.push((
-                    format!("{path}/before/{j}/rotate_key/cluster"),
+                    format!("{path}/before/{j}/{pointer}"),
                     format!(
                         "`{cluster}` is not a cluster of the world; it has: {}",
                         listed(&world.clusters)
@@ -586,11 +598,28 @@ fn parse_changes(v: &Value, path: &str, problems: &mut Problems) -> Vec<Change> 
         let Value::Object(m) = item else {
             problems.push((
                 path,
-                "expected `advance_clock: <duration>` or `rotate_key: {cluster: <name>}`".into(),
+                "expected `advance_clock: <duration>`, `rotate_key: {cluster: <name>}`, `issuer_down: <cluster>` or `issuer_up: <cluster>`".into(),
             ));
             continue;
         };
-        unknown_fields(m, &path, &["advance_clock", "rotate_key"], problems);
+        unknown_fields(
+            m,
+            &path,
+            &["advance_clock", "rotate_key", "issuer_down", "issuer_up"],
+            problems,
+        );
+        for (key, reachable) in [("issuer_down", false), ("issuer_up", true)] {
+            match m.get(key) {
+                None => {}
+                Some(Value::String(cluster)) => changes.push(Change::IssuerReachable {
+                    cluster: cluster.clone(),
+                    reachable,
+                }),
+                Some(_) => {
+                    problems.push((format!("{path}/{key}"), "expected a cluster name".into()))
+                }
+            }
+        }
         if let Some(v) = m.get("advance_clock") {
             let seconds = match v {
                 Value::String(t) => parse_duration(t),
@@ -1007,7 +1036,7 @@ steps:
     #[test]
     fn stage_two_names_what_the_world_lacks() {
         let s = parse(
-            "name: s\nworld: w.yaml\nsteps:\n  - as: curity/nobody\n    call: dynamodb:ListTables\n    expect: allow\n  - as: user:ghost\n    token: {kid: x}\n    before: [{rotate_key: {cluster: nope}}]\n    call: dynamodb:ListTables\n    expect: allow\n",
+            "name: s\nworld: w.yaml\nsteps:\n  - as: curity/nobody\n    call: dynamodb:ListTables\n    expect: allow\n  - as: user:ghost\n    token: {kid: x}\n    before: [{rotate_key: {cluster: nope}}, {issuer_down: gone}, {issuer_up: c1}]\n    call: dynamodb:ListTables\n    expect: allow\n",
             "s.yaml",
         )
         .unwrap();
@@ -1025,10 +1054,18 @@ steps:
                 "/steps/0/as",
                 "/steps/1/as",
                 "/steps/1/token",
-                "/steps/1/before/0/rotate_key/cluster"
+                "/steps/1/before/0/rotate_key/cluster",
+                "/steps/1/before/1/issuer_down",
             ]
         );
         assert!(problems[0].1.contains("it has: curity/dynamo-sa"));
+        assert_eq!(
+            s.steps[1].before[2],
+            Change::IssuerReachable {
+                cluster: "c1".into(),
+                reachable: true
+            }
+        );
     }
 
     #[test]

@@ -159,7 +159,130 @@ fn cases(stack: &Stack) -> Vec<Case> {
             status: 400,
             message: "1 validation error detected: Value '…".into(),
         },
+        Case {
+            name: "packed policy too large",
+            params: base(
+                &good,
+                &[
+                    ("Policy", &packable_policy()),
+                    (
+                        "PolicyArn",
+                        "arn:aws:iam::111122223333:policy/dynamo-iam-policy",
+                    ),
+                ],
+            ),
+            code: "PackedPolicyTooLarge",
+            status: 400,
+            message: "Packed policy consumes 103% of allotted space".into(),
+        },
     ]
+}
+
+/// A valid session policy just under the 2048-character limit (2000 non-whitespace characters):
+/// with one managed policy ARN it no longer packs (2000 + 100 of 2048 is 103 %).
+fn packable_policy() -> String {
+    let head = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":["#;
+    let tail = "]}]}";
+    let mut resources = Vec::new();
+    let mut i = 0;
+    loop {
+        let next = format!(r#""arn:aws:dynamodb:eu-west-1:111122223333:table/curity-{i:04}""#);
+        let len = head.len()
+            + tail.len()
+            + resources
+                .iter()
+                .map(|r: &String| r.len() + 1)
+                .sum::<usize>()
+            + next.len();
+        if len > 2000 {
+            break;
+        }
+        resources.push(next);
+        i += 1;
+    }
+    let mut policy = format!("{head}{}{tail}", resources.join(","));
+    // Pad the first ARN's table name to exactly 2000 characters.
+    let missing = 2000 - policy.len();
+    policy = policy.replacen(
+        "curity-0000",
+        &format!("curity-0000{}", "x".repeat(missing)),
+        1,
+    );
+    assert_eq!(policy.len(), 2000);
+    policy
+}
+
+/// The thumbprint mismatch needs an issuer behind a private CA: the world's `kops-green` cluster,
+/// whose provider holds another CA's thumbprint.
+fn thumbprint_case(stack: &Stack) -> Case {
+    let now = stack.clock().now();
+    let issuer = stack.issuers().by_cluster("kops-green").unwrap();
+    let token = issuer
+        .mint(&spec("curity-green", "sts.amazonaws.com", 3600), now)
+        .unwrap();
+    Case {
+        name: "thumbprint mismatch",
+        params: vec![
+            (
+                "RoleArn",
+                "arn:aws:iam::111122223333:role/curity-green".to_owned(),
+            ),
+            ("RoleSessionName", "errors".to_owned()),
+            ("WebIdentityToken", token),
+        ],
+        code: "InvalidIdentityToken",
+        status: 400,
+        message: "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
+            .into(),
+    }
+}
+
+/// The issuer of `kops-blue`, taken down: STS cannot reach it.
+fn unreachable_case(stack: &Stack) -> Case {
+    stack.set_issuer_reachable("kops-blue", false).unwrap();
+    let issuer = stack.issuers().by_cluster("kops-blue").unwrap();
+    let token = issuer
+        .mint(
+            &spec("curity", "sts.amazonaws.com", 3600),
+            stack.clock().now(),
+        )
+        .unwrap();
+    Case {
+        name: "issuer unreachable",
+        params: vec![
+            (
+                "RoleArn",
+                "arn:aws:iam::111122223333:role/curity-blue".to_owned(),
+            ),
+            ("RoleSessionName", "errors".to_owned()),
+            ("WebIdentityToken", token),
+        ],
+        code: "IDPCommunicationError",
+        status: 400,
+        message: "The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.…".into(),
+    }
+}
+
+/// Every case with the endpoint of the stack it runs against.
+async fn all_cases(name: &str) -> (Vec<Stack>, Vec<(String, Case)>) {
+    let curity = start_stack("curity.yaml", name).await;
+    let private = start_stack("self-managed-clusters.yaml", &format!("{name}-private-ca")).await;
+    let mut all: Vec<(String, Case)> = cases(&curity)
+        .into_iter()
+        .map(|c| (curity.endpoint().to_owned(), c))
+        .collect();
+    all.push((private.endpoint().to_owned(), thumbprint_case(&private)));
+    all.push((private.endpoint().to_owned(), unreachable_case(&private)));
+    (vec![curity, private], all)
+}
+
+/// How many `AssumeRoleWithWebIdentity` calls of a stack's audit trail failed with `code`.
+fn audited_failures(stack: &Stack, code: &str) -> usize {
+    let text = std::fs::read_to_string(stack.state_dir().join("audit.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity" && r["errorCode"] == code)
+        .count()
 }
 
 fn matches(expected: &str, got: &str) -> bool {
@@ -171,14 +294,14 @@ fn matches(expected: &str, got: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_web_identity_failure_reaches_the_rust_sdk_with_awss_code_status_and_text() {
-    let stack = start_stack("curity.yaml", "sts-errors-rust").await;
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-        .endpoint_url(stack.endpoint())
-        .build();
-    let client = aws_sdk_sts::Client::from_conf(config);
-    for case in cases(&stack) {
+    let (stacks, cases) = all_cases("sts-errors-rust").await;
+    for (endpoint, case) in cases {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+            .endpoint_url(endpoint)
+            .build();
+        let client = aws_sdk_sts::Client::from_conf(config);
         let get = |k: &str| {
             case.params
                 .iter()
@@ -190,7 +313,14 @@ async fn each_web_identity_failure_reaches_the_rust_sdk_with_awss_code_status_an
             .set_role_arn(get("RoleArn"))
             .set_role_session_name(get("RoleSessionName"))
             .set_web_identity_token(get("WebIdentityToken"))
-            .set_policy(get("Policy"));
+            .set_policy(get("Policy"))
+            .set_policy_arns(get("PolicyArn").map(|arn| {
+                vec![
+                    aws_sdk_sts::types::PolicyDescriptorType::builder()
+                        .arn(arn)
+                        .build(),
+                ]
+            }));
         if let Some(d) = get("DurationSeconds") {
             call = call.duration_seconds(d.parse().unwrap());
         }
@@ -212,18 +342,25 @@ async fn each_web_identity_failure_reaches_the_rust_sdk_with_awss_code_status_an
             case.message
         );
     }
+    // Of all these, the SDK retries only IDPCommunicationError: three attempts in all, as
+    // against AWS (wire-contracts §1.4, "Retries on ARWWI errors").
+    assert_eq!(audited_failures(&stacks[1], "IDPCommunicationError"), 3);
+    assert_eq!(audited_failures(&stacks[1], "InvalidIdentityToken"), 1);
+    assert_eq!(audited_failures(&stacks[0], "PackedPolicyTooLarge"), 1);
 }
 
 const BOTO3_SCRIPT: &str = r#"
 import json, sys, boto3, botocore
 from botocore.config import Config
 req = json.load(sys.stdin)
-client = boto3.client("sts", region_name="eu-west-1", endpoint_url=req["endpoint"],
-    aws_access_key_id="x", aws_secret_access_key="x",
-    config=Config(parameter_validation=False, retries={"max_attempts": 1}))
 out = []
-for params in req["cases"]:
-    kwargs = dict(params)
+for case in req["cases"]:
+    client = boto3.client("sts", region_name="eu-west-1", endpoint_url=case["endpoint"],
+        aws_access_key_id="x", aws_secret_access_key="x",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    kwargs = dict(case["params"])
+    if "PolicyArn" in kwargs:
+        kwargs["PolicyArns"] = [{"arn": kwargs.pop("PolicyArn")}]
     if "DurationSeconds" in kwargs:
         kwargs["DurationSeconds"] = int(kwargs["DurationSeconds"])
     try:
@@ -240,16 +377,14 @@ async fn each_web_identity_failure_reaches_boto3_with_awss_code_status_and_text(
     let tools = irsa_harness::python::ensure_python_tools()
         .await
         .expect("a venv with boto3 from PyPI");
-    let stack = start_stack("curity.yaml", "sts-errors-boto3").await;
-    let cases = cases(&stack);
+    let (_stacks, cases) = all_cases("sts-errors-boto3").await;
     let request = serde_json::json!({
-        "endpoint": stack.endpoint(),
-        "cases": cases.iter().map(|c| {
+        "cases": cases.iter().map(|(endpoint, c)| {
             let mut m = serde_json::Map::new();
             for (k, v) in &c.params {
                 m.insert((*k).to_owned(), serde_json::Value::String(v.clone()));
             }
-            serde_json::Value::Object(m)
+            serde_json::json!({"endpoint": endpoint, "params": m})
         }).collect::<Vec<_>>(),
     });
     let mut child = Command::new(&tools.python)
@@ -277,7 +412,7 @@ async fn each_web_identity_failure_reaches_boto3_with_awss_code_status_and_text(
     );
     let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results.len(), cases.len());
-    for (case, got) in cases.iter().zip(&results) {
+    for ((_, case), got) in cases.iter().zip(&results) {
         assert_eq!(got["code"], case.code, "{}: {got}", case.name);
         assert_eq!(got["status"], case.status, "{}: {got}", case.name);
         let message = got["message"].as_str().unwrap_or_default();
