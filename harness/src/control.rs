@@ -113,6 +113,12 @@ struct RotateBody {
     keep_old: bool,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ReachabilityBody {
+    cluster: String,
+    reachable: bool,
+}
+
 /// The result of a rotation over the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationAnswer {
@@ -151,6 +157,7 @@ fn router(state: ControlState) -> Router {
         .route("/v1/clock/advance", post(advance_clock))
         .route("/v1/token", post(mint_token))
         .route("/v1/rotate-key", post(rotate_key))
+        .route("/v1/issuer-reachability", post(set_issuer_reachability))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize,
@@ -234,6 +241,27 @@ async fn rotate_key(State(state): State<ControlState>, Json(body): Json<RotateBo
             Json(RotationAnswer::from(rotation)).into_response()
         }
         Err(e) => failure(StatusCode::NOT_FOUND, format!("{e:#}")),
+    }
+}
+
+async fn set_issuer_reachability(
+    State(state): State<ControlState>,
+    Json(body): Json<ReachabilityBody>,
+) -> Response {
+    match state.handles.issuers.by_cluster(&body.cluster) {
+        Some(issuer) => {
+            issuer.set_reachable(body.reachable);
+            tracing::info!(
+                cluster = body.cluster,
+                reachable = body.reachable,
+                "issuer reachability set"
+            );
+            Json(body).into_response()
+        }
+        None => failure(
+            StatusCode::NOT_FOUND,
+            format!("no cluster `{}` in the world", body.cluster),
+        ),
     }
 }
 
@@ -418,6 +446,20 @@ impl ControlClient {
     }
 }
 
+impl ControlClient {
+    /// Take a cluster's issuer down for STS (`false`) or bring it back.
+    pub async fn set_issuer_reachable(&self, cluster: &str, reachable: bool) -> anyhow::Result<()> {
+        let _echo: ReachabilityBody = self
+            .call(
+                http::Method::POST,
+                "/v1/issuer-reachability",
+                Some(serde_json::json!({ "cluster": cluster, "reachable": reachable })),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 /// A duration as users write it: `90m`, `2h`, `3600s`, `1h30m`, `1d`, a bare number of
 /// seconds, optionally negative (`-5m`). Returns seconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
@@ -575,6 +617,48 @@ pub async fn run_token(args: &TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `irsa issuer down|up`.
+#[derive(Debug, clap::Args)]
+pub struct IssuerArgs {
+    #[command(subcommand)]
+    pub command: IssuerCommand,
+    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR", global = true)]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum IssuerCommand {
+    /// STS can no longer reach the cluster's issuer: `AssumeRoleWithWebIdentity` for its tokens
+    /// answers `IDPCommunicationError` (which the SDKs retry).
+    Down {
+        #[arg(long)]
+        cluster: String,
+    },
+    /// STS reaches the cluster's issuer again.
+    Up {
+        #[arg(long)]
+        cluster: String,
+    },
+}
+
+pub async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
+    let client = ControlClient::from_state_dir(&args.state_dir)?;
+    let (cluster, reachable) = match &args.command {
+        IssuerCommand::Down { cluster } => (cluster, false),
+        IssuerCommand::Up { cluster } => (cluster, true),
+    };
+    client.set_issuer_reachable(cluster, reachable).await?;
+    println!(
+        "issuer of cluster `{cluster}` is {} for STS",
+        if reachable {
+            "reachable"
+        } else {
+            "unreachable"
+        }
+    );
+    Ok(())
+}
+
 pub async fn run_rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     let client = ControlClient::from_state_dir(&args.state_dir)?;
     let answer = client.rotate_key(&args.cluster, !args.drop_old).await?;
@@ -671,6 +755,31 @@ mod tests {
             serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(body.published, vec![body.kid.clone(), old]);
         let res = app.oneshot(rotate("nope")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn an_issuer_is_taken_down_and_brought_back_over_the_api() {
+        use irsa_core::token::JwksSource as _;
+        let state = state();
+        let app = router(state.clone());
+        let set = |cluster: &str, reachable: bool| {
+            http::Request::post("/v1/issuer-reachability")
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer s3cret")
+                .body(axum::body::Body::from(
+                    serde_json::json!({"cluster": cluster, "reachable": reachable}).to_string(),
+                ))
+                .unwrap()
+        };
+        let url = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+        let res = app.clone().oneshot(set("c1", false)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(!state.handles.issuers.reachable(url));
+        let res = app.clone().oneshot(set("c1", true)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(state.handles.issuers.reachable(url));
+        let res = app.oneshot(set("nope", false)).await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 

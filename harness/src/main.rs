@@ -86,6 +86,8 @@ enum Command {
     Token(irsa_harness::control::TokenArgs),
     /// Give a cluster's issuer a new signing key in a running `irsa up`, keeping or dropping the old one.
     RotateKey(irsa_harness::control::RotateKeyArgs),
+    /// Take a cluster's issuer down for STS, or bring it back, in a running `irsa up`.
+    Issuer(irsa_harness::control::IssuerArgs),
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -228,6 +230,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::RotateKey(args) => {
             irsa_harness::control::run_rotate_key(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Issuer(args) => {
+            irsa_harness::control::run_issuer(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {

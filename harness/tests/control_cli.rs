@@ -1,5 +1,5 @@
-//! `irsa token`, `irsa clock advance` and `irsa rotate-key` against a running `irsa up`, found
-//! by `--state-dir`, as users run them.
+//! `irsa token`, `irsa clock advance`, `irsa rotate-key` and `irsa issuer down|up` against a
+//! running `irsa up`, found by `--state-dir`, as users run them.
 
 mod common;
 
@@ -147,6 +147,37 @@ fn token_clock_and_rotate_key_drive_a_running_stack() {
             .kid,
         Some(new_kid)
     );
+
+    // The issuer down: STS answers IDPCommunicationError; up again: the pod is let in.
+    let arwwi = |token: &str| {
+        let client = irsa_harness::client::WireClient::new(&up.endpoint).unwrap();
+        let token = token.to_owned();
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                client
+                    .assume_role_with_web_identity(
+                        "arn:aws:iam::111122223333:role/curity-dynamodb",
+                        "issuer-down",
+                        &token,
+                    )
+                    .await
+            })
+            .unwrap()
+    };
+    let fresh = irsa(&state, &["token", "--service-account", "curity/dynamo-sa"]);
+    let down = irsa(
+        &state,
+        &["issuer", "down", "--cluster", "curity-dynamo-irsa"],
+    );
+    assert!(down.contains("is unreachable for STS"), "{down}");
+    let refused = arwwi(fresh.trim_end()).expect_err("the issuer is down");
+    assert_eq!(
+        (refused.status, refused.code.as_str()),
+        (400, "IDPCommunicationError")
+    );
+    irsa(&state, &["issuer", "up", "--cluster", "curity-dynamo-irsa"]);
+    arwwi(fresh.trim_end()).expect("the issuer is back");
 
     let out = Command::new(IRSA)
         .args(["rotate-key", "--cluster", "nope", "--state-dir"])
