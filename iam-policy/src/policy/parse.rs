@@ -1,6 +1,7 @@
 //! JSON value -> [`Policy`], with a JSON pointer on every error.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -157,7 +158,7 @@ fn statement(value: &Value, pointer: &str) -> Result<Statement> {
     for (key, value) in map {
         let p = push_pointer(pointer, key);
         match key.as_str() {
-            "Sid" => sid = Some(string(value, &p)?.to_owned()),
+            "Sid" => sid = Some(Arc::from(string(value, &p)?)),
             "Effect" => {
                 effect = Some(match string(value, &p)? {
                     "Allow" => Effect::Allow,
