@@ -57,14 +57,70 @@ pub(crate) fn resource_matches(pattern: &Pattern, resource: &str) -> bool {
 
 /// [`resource_matches`] for a pattern that need not be compiled (no allocation).
 pub(crate) fn glob_resource_matches(pattern: Glob<'_>, resource: &str) -> bool {
+    glob_target_matches(pattern, Target::new(resource))
+}
+
+/// A resource ARN (or any text a resource pattern is matched against) read once, so that
+/// matching it against many patterns does not scan it again for each: whether it is ASCII
+/// and, for an ASCII ARN, where its first five `:` are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    text: &'a str,
+    ascii: bool,
+    /// Byte offsets of the first five `:` of an ASCII ARN; `None` for ASCII text that is not
+    /// an ARN (and for non-ASCII text, which takes the general path).
+    colons: Option<[usize; ARN_PARTS - 1]>,
+}
+
+impl<'a> Target<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let ascii = text.is_ascii();
+        let colons = if ascii {
+            arn_colons(text.as_bytes())
+        } else {
+            None
+        };
+        Self {
+            text,
+            ascii,
+            colons,
+        }
+    }
+}
+
+/// The byte offsets of the first five `:` of `resource` when it is an ARN.
+fn arn_colons(resource: &[u8]) -> Option<[usize; ARN_PARTS - 1]> {
+    if !resource.starts_with(b"arn:") {
+        return None;
+    }
+    let mut colons = [0usize; ARN_PARTS - 1];
+    let mut found = 0;
+    for (at, byte) in resource.iter().enumerate() {
+        if *byte == b':' {
+            let Some(slot) = colons.get_mut(found) else {
+                break;
+            };
+            *slot = at;
+            found += 1;
+        }
+    }
+    (found == ARN_PARTS - 1).then_some(colons)
+}
+
+/// [`glob_resource_matches`] for a resource read once ([`Target`]).
+pub(crate) fn glob_target_matches(pattern: Glob<'_>, target: Target<'_>) -> bool {
     if pattern.is_match_all() {
         return true;
     }
+    let resource = target.text;
     if let Glob::Text(text) = pattern
+        && target.ascii
         && text.is_ascii()
-        && resource.is_ascii()
     {
-        return ascii_resource_matches(text.as_bytes(), resource.as_bytes());
+        return match target.colons {
+            Some(colons) => ascii_arn_matches(text.as_bytes(), resource.as_bytes(), colons),
+            None => ascii_matches(text.as_bytes(), resource.as_bytes(), Case::Sensitive),
+        };
     }
     let Some(resource_parts) = split_arn(resource) else {
         return pattern.matches(resource, Case::Sensitive);
@@ -92,24 +148,9 @@ pub(crate) fn glob_resource_matches(pattern: Glob<'_>, resource: &str) -> bool {
     true
 }
 
-/// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII resource:
-/// the same part-wise matching, byte by byte.
-fn ascii_resource_matches(pattern: &[u8], resource: &[u8]) -> bool {
-    // byte offsets of the first five `:` of the resource
-    let mut colons = [0usize; ARN_PARTS - 1];
-    let mut found = 0;
-    for (at, byte) in resource.iter().enumerate() {
-        if *byte == b':' {
-            let Some(slot) = colons.get_mut(found) else {
-                break;
-            };
-            *slot = at;
-            found += 1;
-        }
-    }
-    if found < ARN_PARTS - 1 || !resource.starts_with(b"arn:") {
-        return ascii_matches(pattern, resource, Case::Sensitive);
-    }
+/// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII ARN whose
+/// first five `:` are at `colons`: the same part-wise matching, byte by byte.
+fn ascii_arn_matches(pattern: &[u8], resource: &[u8], colons: [usize; ARN_PARTS - 1]) -> bool {
     let mut pattern = pattern;
     let mut start = 0;
     for end in colons {

@@ -31,7 +31,8 @@ pub(crate) struct Unresolved {
 
 /// Whether `text` contains a `${` (the only text [`substitute`] changes when it resolves).
 pub(crate) fn has_variable(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|pair| pair == b"${")
+    // `split('$')` finds each `$` with `memchr`, much faster than comparing every byte pair.
+    text.split('$').skip(1).any(|after| after.starts_with('{'))
 }
 
 /// Compiles `text` for matching, reading `*` and `?` as wildcards and, when `resolve` is set,
