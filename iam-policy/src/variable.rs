@@ -31,8 +31,9 @@ pub(crate) struct Unresolved {
 
 /// Whether `text` contains a `${` (the only text [`substitute`] changes when it resolves).
 pub(crate) fn has_variable(text: &str) -> bool {
-    // `split('$')` finds each `$` with `memchr`, much faster than comparing every byte pair.
-    text.split('$').skip(1).any(|after| after.starts_with('{'))
+    // Most policy text has no `$` at all, which `contains` (`memchr`) rules out fastest.
+    let bytes = text.as_bytes();
+    bytes.contains(&b'$') && bytes.windows(2).any(|pair| pair == b"${")
 }
 
 /// Compiles `text` for matching, reading `*` and `?` as wildcards and, when `resolve` is set,

@@ -351,11 +351,11 @@ fn condition_block(value: &Value, pointer: &str) -> Result<Vec<Condition>> {
         }
         for (key, values) in keys {
             let key_pointer = push_pointer(&op_pointer, key);
-            conditions.push(Condition {
-                operator: operator.clone(),
-                key: key.as_str().into(),
-                values: condition_values(values, &key_pointer)?.into(),
-            });
+            conditions.push(Condition::new(
+                operator.clone(),
+                key.as_str().into(),
+                condition_values(values, &key_pointer)?.into(),
+            ));
         }
     }
     Ok(conditions)
