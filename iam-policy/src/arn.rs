@@ -151,9 +151,31 @@ pub(crate) fn glob_target_matches(pattern: Glob<'_>, target: Target<'_>) -> bool
 /// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII ARN whose
 /// first five `:` are at `colons`: the same part-wise matching, byte by byte.
 fn ascii_arn_matches(pattern: &[u8], resource: &[u8], colons: [usize; ARN_PARTS - 1]) -> bool {
-    let mut pattern = pattern;
-    let mut start = 0;
-    for end in colons {
+    // Every match is anchored at the start, part by part, so the pattern's text before its
+    // first wildcard must equal the resource's text of the same length, `:` included; where
+    // it does, the pattern's `:` in that text sit where the resource's first ones do, and the
+    // parts wholly inside it have matched: compare that text once (`arn:aws:dynamodb:` of
+    // `arn:aws:dynamodb:*:*:table/x-*`) and go on after the last such part.
+    let literal = pattern
+        .iter()
+        .position(|b| matches!(b, b'*' | b'?'))
+        .unwrap_or(pattern.len());
+    let (Some(head), Some(text)) = (pattern.get(..literal), resource.get(..literal)) else {
+        return false; // the resource is shorter than the pattern's literal text
+    };
+    if !head.iter().zip(text).all(|(a, b)| a == b) {
+        return false;
+    }
+    if literal == pattern.len() {
+        return resource.len() == literal;
+    }
+    let done = colons.iter().take_while(|&&at| at < literal).count();
+    let mut start = match done.checked_sub(1).and_then(|last| colons.get(last)) {
+        Some(at) => at + 1,
+        None => 0,
+    };
+    let mut pattern = pattern.get(start..).unwrap_or_default();
+    for &end in colons.get(done..).unwrap_or_default() {
         let Some(p) = pattern.iter().position(|b| *b == b':') else {
             // the pattern's last part matches the rest of the ARN, `:` included
             break;
@@ -161,7 +183,8 @@ fn ascii_arn_matches(pattern: &[u8], resource: &[u8], colons: [usize; ARN_PARTS 
         let (Some(head), Some(part)) = (pattern.get(..p), resource.get(start..end)) else {
             return false;
         };
-        if !ascii_matches(head, part, Case::Sensitive) {
+        // `*` matches any part (most patterns' region and account): no need to look
+        if head != b"*" && !ascii_matches(head, part, Case::Sensitive) {
             return false;
         }
         pattern = pattern.get(p + 1..).unwrap_or_default();
@@ -207,6 +230,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The ASCII ARN path (literal text compared at once, `*` parts skipped) and the
+        /// compiled path agree.
+        #[test]
+        fn ascii_arn_patterns_agree_with_compiled(
+            pattern in "arn:[ab*?:]{0,16}",
+            resource in "arn:[ab:]{0,16}",
+        ) {
+            let text = glob_resource_matches(Glob::Text(&pattern), &resource);
+            let compiled = resource_matches(&Pattern::glob(&pattern), &resource);
+            proptest::prop_assert_eq!(text, compiled);
+        }
+
         /// The ASCII fast path, the general path over text and the compiled path agree.
         #[test]
         fn text_and_compiled_resource_patterns_agree(
