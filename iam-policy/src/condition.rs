@@ -67,6 +67,10 @@ pub struct Condition {
 /// fields are public, so evaluation checks that before using it.
 #[derive(Clone)]
 struct Prepared {
+    /// The `key` this was read from (the same allocation, so a replaced key is noticed).
+    key: Arc<str>,
+    /// `key` lowercased as [`Context`] stores its keys, so looking it up compares bytes.
+    lowercase_key: Box<str>,
     /// The `values` this was read from (the same allocation, so a replaced list is noticed).
     values: Arc<[String]>,
     /// The base operator this was read for.
@@ -87,7 +91,7 @@ enum Typed {
 }
 
 impl Prepared {
-    fn new(base: BaseOperator, values: &Arc<[String]>) -> Self {
+    fn new(base: BaseOperator, key: &Arc<str>, values: &Arc<[String]>) -> Self {
         use BaseOperator as B;
         let typed = match base {
             B::NumericEquals
@@ -112,6 +116,8 @@ impl Prepared {
             _ => Typed::Text,
         };
         Self {
+            key: key.clone(),
+            lowercase_key: key.to_lowercase().into(),
             values: values.clone(),
             base,
             variables: values.iter().any(|v| has_variable(v)),
@@ -123,7 +129,7 @@ impl Prepared {
 impl Condition {
     /// A condition of `operator` on `key` with the policy `values`.
     pub fn new(operator: Operator, key: Arc<str>, values: Arc<[String]>) -> Self {
-        let prepared = Prepared::new(operator.base, &values);
+        let prepared = Prepared::new(operator.base, &key, &values);
         Self {
             operator,
             key,
@@ -132,11 +138,14 @@ impl Condition {
         }
     }
 
-    /// What was read from the values when the condition was built, unless `operator` or
-    /// `values` have been replaced since.
+    /// What was read from the key and values when the condition was built, unless
+    /// `operator`, `key` or `values` have been replaced since.
     fn prepared(&self) -> Option<&Prepared> {
         let p = &self.prepared;
-        (p.base == self.operator.base && Arc::ptr_eq(&p.values, &self.values)).then_some(p)
+        (p.base == self.operator.base
+            && Arc::ptr_eq(&p.key, &self.key)
+            && Arc::ptr_eq(&p.values, &self.values))
+        .then_some(p)
     }
 }
 
@@ -408,7 +417,11 @@ impl Condition {
         resolve_variables: bool,
     ) -> Result<(), ConditionMismatch> {
         let base = self.operator.base;
-        let entry = context.get(&self.key);
+        let prepared = self.prepared();
+        let entry = match prepared {
+            Some(p) => context.get_lowercase(&p.lowercase_key),
+            None => context.get(&self.key),
+        };
 
         if base == BaseOperator::Null {
             // "Null": "true" holds when the key is absent, "false" when it is present.
@@ -430,7 +443,6 @@ impl Condition {
         }
 
         let resolve = resolve_variables && base.takes_variables();
-        let prepared = self.prepared();
         let variables = match prepared {
             Some(p) => p.variables,
             None => self.values.iter().any(|v| has_variable(v)),

@@ -212,6 +212,24 @@ impl Context {
             .map(|e| &e.value)
     }
 
+    /// The value of the key whose lowercase (`to_lowercase`) is `lower`: what [`Context::get`]
+    /// finds for any spelling of it, without folding case on every comparison.
+    pub(crate) fn get_lowercase(&self, lower: &str) -> Option<&ContextValue> {
+        /// Up to this many keys, the entries are scanned.
+        const SCAN: usize = 16;
+        if self.entries.len() <= SCAN {
+            return self
+                .entries
+                .iter()
+                .find(|e| e.lower == lower)
+                .map(|e| &e.value);
+        }
+        self.position(lower)
+            .ok()
+            .and_then(|at| self.entries.get(at))
+            .map(|e| &e.value)
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
         let at = self.position(&key.to_lowercase()).ok()?;
@@ -328,6 +346,16 @@ mod tests {
                 Some("b")
             );
             assert!(ctx.get("aws:PrincipalTag/Tea").is_none());
+            assert_eq!(
+                ctx.get_lowercase("aws:principaltag/team")
+                    .and_then(ContextValue::single),
+                Some("a")
+            );
+            assert_eq!(
+                ctx.get_lowercase("kk").and_then(ContextValue::single),
+                Some("b")
+            );
+            assert!(ctx.get_lowercase("AWS:principaltag/team").is_none());
         }
     }
 

@@ -440,4 +440,6 @@ fn replaced_values_or_operator_are_not_read_from_the_preparation() {
     condition.values = vec!["10.0.0.0/8".to_owned()].into();
     let context = Context::new().with("k", "10.1.2.3");
     assert!(condition.evaluate(&context, true).is_ok());
+    condition.key = "other".into();
+    assert!(condition.evaluate(&context, true).is_err());
 }
