@@ -163,7 +163,7 @@ fn ascii_arn_matches(pattern: &[u8], resource: &[u8], colons: [usize; ARN_PARTS 
     let (Some(head), Some(text)) = (pattern.get(..literal), resource.get(..literal)) else {
         return false; // the resource is shorter than the pattern's literal text
     };
-    if !head.iter().zip(text).all(|(a, b)| a == b) {
+    if head != text {
         return false;
     }
     if literal == pattern.len() {

@@ -218,10 +218,8 @@ pub(crate) fn ascii_matches(pattern: &[u8], text: &[u8], case: Case) -> bool {
     let (Some(head), Some(text_head)) = (pattern.get(..literal), text.get(..literal)) else {
         return false; // the text is shorter than the literal head
     };
-    // Byte loops rather than `==` (a `memcmp` call): the heads compared here are a few bytes
-    // (an ARN part, an action name) and the call costs more than the comparison.
     let head_equal = match case {
-        Case::Sensitive => head.iter().zip(text_head).all(|(a, b)| a == b),
+        Case::Sensitive => head == text_head,
         Case::Insensitive => head.eq_ignore_ascii_case(text_head),
     };
     if !head_equal {
