@@ -37,7 +37,7 @@ mod value;
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -504,7 +504,13 @@ impl Condition {
                 .any(|(text, pattern)| positive_match(base, text, pattern, r))
         };
         self.decide(entry, positive).map_err(|reason| {
-            let shown = compiled.into_iter().map(|(text, _)| text).collect();
+            let shown = if compiled.is_empty() {
+                // every value unresolved: share one empty list rather than allocate one
+                static NONE: OnceLock<Arc<[String]>> = OnceLock::new();
+                NONE.get_or_init(|| Arc::from([])).clone()
+            } else {
+                compiled.into_iter().map(|(text, _)| text).collect()
+            };
             self.mismatch(entry, reason, shown, unresolved)
         })
     }
