@@ -57,14 +57,70 @@ pub(crate) fn resource_matches(pattern: &Pattern, resource: &str) -> bool {
 
 /// [`resource_matches`] for a pattern that need not be compiled (no allocation).
 pub(crate) fn glob_resource_matches(pattern: Glob<'_>, resource: &str) -> bool {
+    glob_target_matches(pattern, Target::new(resource))
+}
+
+/// A resource ARN (or any text a resource pattern is matched against) read once, so that
+/// matching it against many patterns does not scan it again for each: whether it is ASCII
+/// and, for an ASCII ARN, where its first five `:` are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    text: &'a str,
+    ascii: bool,
+    /// Byte offsets of the first five `:` of an ASCII ARN; `None` for ASCII text that is not
+    /// an ARN (and for non-ASCII text, which takes the general path).
+    colons: Option<[usize; ARN_PARTS - 1]>,
+}
+
+impl<'a> Target<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let ascii = text.is_ascii();
+        let colons = if ascii {
+            arn_colons(text.as_bytes())
+        } else {
+            None
+        };
+        Self {
+            text,
+            ascii,
+            colons,
+        }
+    }
+}
+
+/// The byte offsets of the first five `:` of `resource` when it is an ARN.
+fn arn_colons(resource: &[u8]) -> Option<[usize; ARN_PARTS - 1]> {
+    if !resource.starts_with(b"arn:") {
+        return None;
+    }
+    let mut colons = [0usize; ARN_PARTS - 1];
+    let mut found = 0;
+    for (at, byte) in resource.iter().enumerate() {
+        if *byte == b':' {
+            let Some(slot) = colons.get_mut(found) else {
+                break;
+            };
+            *slot = at;
+            found += 1;
+        }
+    }
+    (found == ARN_PARTS - 1).then_some(colons)
+}
+
+/// [`glob_resource_matches`] for a resource read once ([`Target`]).
+pub(crate) fn glob_target_matches(pattern: Glob<'_>, target: Target<'_>) -> bool {
     if pattern.is_match_all() {
         return true;
     }
+    let resource = target.text;
     if let Glob::Text(text) = pattern
+        && target.ascii
         && text.is_ascii()
-        && resource.is_ascii()
     {
-        return ascii_resource_matches(text.as_bytes(), resource.as_bytes());
+        return match target.colons {
+            Some(colons) => ascii_arn_matches(text.as_bytes(), resource.as_bytes(), colons),
+            None => ascii_matches(text.as_bytes(), resource.as_bytes(), Case::Sensitive),
+        };
     }
     let Some(resource_parts) = split_arn(resource) else {
         return pattern.matches(resource, Case::Sensitive);
@@ -92,27 +148,34 @@ pub(crate) fn glob_resource_matches(pattern: Glob<'_>, resource: &str) -> bool {
     true
 }
 
-/// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII resource:
-/// the same part-wise matching, byte by byte.
-fn ascii_resource_matches(pattern: &[u8], resource: &[u8]) -> bool {
-    // byte offsets of the first five `:` of the resource
-    let mut colons = [0usize; ARN_PARTS - 1];
-    let mut found = 0;
-    for (at, byte) in resource.iter().enumerate() {
-        if *byte == b':' {
-            let Some(slot) = colons.get_mut(found) else {
-                break;
-            };
-            *slot = at;
-            found += 1;
-        }
+/// [`glob_resource_matches`] for ASCII pattern text (not `*` alone) and an ASCII ARN whose
+/// first five `:` are at `colons`: the same part-wise matching, byte by byte.
+fn ascii_arn_matches(pattern: &[u8], resource: &[u8], colons: [usize; ARN_PARTS - 1]) -> bool {
+    // Every match is anchored at the start, part by part, so the pattern's text before its
+    // first wildcard must equal the resource's text of the same length, `:` included; where
+    // it does, the pattern's `:` in that text sit where the resource's first ones do, and the
+    // parts wholly inside it have matched: compare that text once (`arn:aws:dynamodb:` of
+    // `arn:aws:dynamodb:*:*:table/x-*`) and go on after the last such part.
+    let literal = pattern
+        .iter()
+        .position(|b| matches!(b, b'*' | b'?'))
+        .unwrap_or(pattern.len());
+    let (Some(head), Some(text)) = (pattern.get(..literal), resource.get(..literal)) else {
+        return false; // the resource is shorter than the pattern's literal text
+    };
+    if head != text {
+        return false;
     }
-    if found < ARN_PARTS - 1 || !resource.starts_with(b"arn:") {
-        return ascii_matches(pattern, resource, Case::Sensitive);
+    if literal == pattern.len() {
+        return resource.len() == literal;
     }
-    let mut pattern = pattern;
-    let mut start = 0;
-    for end in colons {
+    let done = colons.iter().take_while(|&&at| at < literal).count();
+    let mut start = match done.checked_sub(1).and_then(|last| colons.get(last)) {
+        Some(at) => at + 1,
+        None => 0,
+    };
+    let mut pattern = pattern.get(start..).unwrap_or_default();
+    for &end in colons.get(done..).unwrap_or_default() {
         let Some(p) = pattern.iter().position(|b| *b == b':') else {
             // the pattern's last part matches the rest of the ARN, `:` included
             break;
@@ -120,7 +183,8 @@ fn ascii_resource_matches(pattern: &[u8], resource: &[u8]) -> bool {
         let (Some(head), Some(part)) = (pattern.get(..p), resource.get(start..end)) else {
             return false;
         };
-        if !ascii_matches(head, part, Case::Sensitive) {
+        // `*` matches any part (most patterns' region and account): no need to look
+        if head != b"*" && !ascii_matches(head, part, Case::Sensitive) {
             return false;
         }
         pattern = pattern.get(p + 1..).unwrap_or_default();
@@ -166,6 +230,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The ASCII ARN path (literal text compared at once, `*` parts skipped) and the
+        /// compiled path agree.
+        #[test]
+        fn ascii_arn_patterns_agree_with_compiled(
+            pattern in "arn:[ab*?:]{0,16}",
+            resource in "arn:[ab:]{0,16}",
+        ) {
+            let text = glob_resource_matches(Glob::Text(&pattern), &resource);
+            let compiled = resource_matches(&Pattern::glob(&pattern), &resource);
+            proptest::prop_assert_eq!(text, compiled);
+        }
+
         /// The ASCII fast path, the general path over text and the compiled path agree.
         #[test]
         fn text_and_compiled_resource_patterns_agree(

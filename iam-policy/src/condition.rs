@@ -37,7 +37,7 @@ mod value;
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -47,7 +47,7 @@ use crate::request::{Context, ContextValue};
 use crate::variable::{Unresolved, has_variable, substitute};
 
 /// One operator-key pair of a `Condition` block with its values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Condition {
     /// The operator.
     pub operator: Operator,
@@ -56,6 +56,116 @@ pub struct Condition {
     pub key: Arc<str>,
     /// The policy values, numbers and booleans as their JSON text (shared, like `key`).
     pub values: Arc<[String]>,
+    /// What [`Condition::new`] worked out from `operator` and `values` once, so that no
+    /// request has to again.
+    prepared: Prepared,
+}
+
+/// The policy values read once, when the condition is built: whether any holds `${...}`, and
+/// for the numeric, date and IP operators each value parsed (`None` where it does not parse,
+/// which never matches). Valid only for the `values` and base operator it was read from; the
+/// fields are public, so evaluation checks that before using it.
+#[derive(Clone)]
+struct Prepared {
+    /// The `key` this was read from (the same allocation, so a replaced key is noticed).
+    key: Arc<str>,
+    /// `key` lowercased as [`Context`] stores its keys, so looking it up compares bytes.
+    lowercase_key: Box<str>,
+    /// The `values` this was read from (the same allocation, so a replaced list is noticed).
+    values: Arc<[String]>,
+    /// The base operator this was read for.
+    base: BaseOperator,
+    /// Whether some value contains `${`.
+    variables: bool,
+    typed: Typed,
+}
+
+/// Policy values parsed for their operator.
+#[derive(Clone)]
+enum Typed {
+    /// String, ARN, `Bool`, `BinaryEquals`, `Null`: compared as text.
+    Text,
+    Numbers(Box<[Option<f64>]>),
+    Dates(Box<[Option<i64>]>),
+    Networks(Box<[Option<value::Network>]>),
+}
+
+impl Prepared {
+    fn new(base: BaseOperator, key: &Arc<str>, values: &Arc<[String]>) -> Self {
+        use BaseOperator as B;
+        let typed = match base {
+            B::NumericEquals
+            | B::NumericNotEquals
+            | B::NumericLessThan
+            | B::NumericLessThanEquals
+            | B::NumericGreaterThan
+            | B::NumericGreaterThanEquals => {
+                Typed::Numbers(values.iter().map(|v| value::number(v)).collect())
+            }
+            B::DateEquals
+            | B::DateNotEquals
+            | B::DateLessThan
+            | B::DateLessThanEquals
+            | B::DateGreaterThan
+            | B::DateGreaterThanEquals => {
+                Typed::Dates(values.iter().map(|v| value::date_millis(v)).collect())
+            }
+            B::IpAddress | B::NotIpAddress => {
+                Typed::Networks(values.iter().map(|v| value::Network::parse(v)).collect())
+            }
+            _ => Typed::Text,
+        };
+        Self {
+            key: key.clone(),
+            lowercase_key: key.to_lowercase().into(),
+            values: values.clone(),
+            base,
+            variables: values.iter().any(|v| has_variable(v)),
+            typed,
+        }
+    }
+}
+
+impl Condition {
+    /// A condition of `operator` on `key` with the policy `values`.
+    pub fn new(operator: Operator, key: Arc<str>, values: Arc<[String]>) -> Self {
+        let prepared = Prepared::new(operator.base, &key, &values);
+        Self {
+            operator,
+            key,
+            values,
+            prepared,
+        }
+    }
+
+    /// What was read from the key and values when the condition was built, unless
+    /// `operator`, `key` or `values` have been replaced since.
+    fn prepared(&self) -> Option<&Prepared> {
+        let p = &self.prepared;
+        (p.base == self.operator.base
+            && Arc::ptr_eq(&p.key, &self.key)
+            && Arc::ptr_eq(&p.values, &self.values))
+        .then_some(p)
+    }
+}
+
+// By hand so that what is prepared from the other fields is neither compared nor shown.
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.operator == other.operator && self.key == other.key && self.values == other.values
+    }
+}
+
+impl Eq for Condition {}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("operator", &self.operator)
+            .field("key", &self.key)
+            .field("values", &self.values)
+            .finish()
+    }
 }
 
 /// `ForAllValues:` / `ForAnyValue:`.
@@ -307,7 +417,11 @@ impl Condition {
         resolve_variables: bool,
     ) -> Result<(), ConditionMismatch> {
         let base = self.operator.base;
-        let entry = context.get(&self.key);
+        let prepared = self.prepared();
+        let entry = match prepared {
+            Some(p) => context.get_lowercase(&p.lowercase_key),
+            None => context.get(&self.key),
+        };
 
         if base == BaseOperator::Null {
             // "Null": "true" holds when the key is absent, "false" when it is present.
@@ -329,16 +443,47 @@ impl Condition {
         }
 
         let resolve = resolve_variables && base.takes_variables();
-        if !(resolve && self.values.iter().any(|v| has_variable(v))) {
+        let variables = match prepared {
+            Some(p) => p.variables,
+            None => self.values.iter().any(|v| has_variable(v)),
+        };
+        if !(resolve && variables) {
             // No `${...}` to substitute: every value is its own pattern and its own text, as
             // `substitute` would compile it; nothing is compiled or copied unless it fails.
+            let failed = |reason| self.mismatch(entry, reason, self.values.clone(), Vec::new());
+            if let Some(typed) = prepared.map(|p| &p.typed) {
+                // Numbers, dates and networks were parsed when the condition was built; the
+                // request value is parsed once, not once per policy value.
+                match typed {
+                    Typed::Text => {}
+                    Typed::Numbers(policy) => {
+                        return self
+                            .decide(entry, |r| numbers_match(base, policy, r))
+                            .map_err(failed);
+                    }
+                    Typed::Dates(policy) => {
+                        return self
+                            .decide(entry, |r| dates_match(base, policy, r))
+                            .map_err(failed);
+                    }
+                    Typed::Networks(policy) => {
+                        return self
+                            .decide(entry, |r| networks_match(policy, r))
+                            .map_err(failed);
+                    }
+                }
+            }
             let values = self
                 .values
                 .iter()
                 .map(|v| (v.as_str(), Glob::Text(v.as_str())));
             return self
-                .decide(entry, values)
-                .map_err(|reason| self.mismatch(entry, reason, self.values.clone(), Vec::new()));
+                .decide(entry, |r| {
+                    values
+                        .clone()
+                        .any(|(text, pattern)| positive_match(base, text, pattern, r))
+                })
+                .map_err(failed);
         }
 
         // Compile policy values once.
@@ -353,8 +498,19 @@ impl Condition {
         let values = compiled
             .iter()
             .map(|(text, pattern)| (text.as_str(), pattern.as_glob()));
-        self.decide(entry, values).map_err(|reason| {
-            let shown = compiled.into_iter().map(|(text, _)| text).collect();
+        let positive = |r: &str| {
+            values
+                .clone()
+                .any(|(text, pattern)| positive_match(base, text, pattern, r))
+        };
+        self.decide(entry, positive).map_err(|reason| {
+            let shown = if compiled.is_empty() {
+                // every value unresolved: share one empty list rather than allocate one
+                static NONE: OnceLock<Arc<[String]>> = OnceLock::new();
+                NONE.get_or_init(|| Arc::from([])).clone()
+            } else {
+                compiled.into_iter().map(|(text, _)| text).collect()
+            };
             self.mismatch(entry, reason, shown, unresolved)
         })
     }
@@ -376,12 +532,13 @@ impl Condition {
         }
     }
 
-    /// Decides the condition for the request `entry` against the policy values, each as its
-    /// text and its pattern (after variable substitution); `Err` names the rule that failed.
-    fn decide<'v>(
+    /// Decides the condition for the request `entry`, where `positive` says whether one
+    /// request value matches some policy value under the positive form of the operator;
+    /// `Err` names the rule that failed.
+    fn decide(
         &self,
         entry: Option<&ContextValue>,
-        values: impl Iterator<Item = (&'v str, Glob<'v>)> + Clone,
+        positive: impl Fn(&str) -> bool,
     ) -> Result<(), MismatchReason> {
         let Operator {
             set,
@@ -401,12 +558,7 @@ impl Condition {
             };
         };
 
-        let satisfies = |request_value: &str| {
-            let positive = values
-                .clone()
-                .any(|(text, pattern)| positive_match(base, text, pattern, request_value));
-            positive != base.is_negated()
-        };
+        let satisfies = |request_value: &str| positive(request_value) != base.is_negated();
         let holds = match set {
             Some(SetQualifier::ForAllValues) => entry.values.iter().all(|v| satisfies(v)),
             Some(SetQualifier::ForAnyValue) => entry.values.iter().any(|v| satisfies(v)),
@@ -421,6 +573,46 @@ impl Condition {
             Err(MismatchReason::NoMatch)
         }
     }
+}
+
+/// [`positive_match`] of a `Numeric*` operator for policy values parsed in advance.
+fn numbers_match(base: BaseOperator, policy: &[Option<f64>], request: &str) -> bool {
+    use BaseOperator as B;
+    let Some(r) = value::number(request) else {
+        return false;
+    };
+    policy.iter().flatten().any(|&p| match base {
+        B::NumericEquals | B::NumericNotEquals => r == p,
+        B::NumericLessThan => r < p,
+        B::NumericLessThanEquals => r <= p,
+        B::NumericGreaterThan => r > p,
+        B::NumericGreaterThanEquals => r >= p,
+        _ => false,
+    })
+}
+
+/// [`positive_match`] of a `Date*` operator for policy values parsed in advance.
+fn dates_match(base: BaseOperator, policy: &[Option<i64>], request: &str) -> bool {
+    use BaseOperator as B;
+    let Some(r) = value::date_millis(request) else {
+        return false;
+    };
+    policy.iter().flatten().any(|&p| match base {
+        B::DateEquals | B::DateNotEquals => r == p,
+        B::DateLessThan => r < p,
+        B::DateLessThanEquals => r <= p,
+        B::DateGreaterThan => r > p,
+        B::DateGreaterThanEquals => r >= p,
+        _ => false,
+    })
+}
+
+/// [`positive_match`] of `IpAddress` / `NotIpAddress` for networks parsed in advance.
+fn networks_match(policy: &[Option<value::Network>], request: &str) -> bool {
+    let Ok(ip) = request.trim().parse::<IpAddr>() else {
+        return false;
+    };
+    policy.iter().flatten().any(|net| net.contains(ip))
 }
 
 /// Whether `request` matches the policy value (`text`, and `policy` as a pattern) under the

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use explanation::{Explanation, LayerReport, Mismatch, PolicyReport, StatementReport};
 
-use crate::arn::{glob_resource_matches, prefix_matches, resource_matches};
+use crate::arn::{Target, glob_target_matches, prefix_matches, resource_matches};
 use crate::pattern::{Case, Glob};
 use crate::policy::{
     ActionBlock, Effect, NamedPolicy, PrincipalBlock, ResourceBlock, Statement, StatementRef,
@@ -217,6 +217,8 @@ struct Outcome {
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
     let mut layers: Vec<LayerReport> = Vec::with_capacity(ORDER.len());
     let mut direct_grant = false;
+    // The resource is read (ASCII? where are its ARN parts?) once, not once per pattern.
+    let target = Target::new(&request.resource);
     for kind in ORDER {
         let policies: &[NamedPolicy] = match kind {
             PolicyKind::ServiceControl => match set.scp {
@@ -251,7 +253,7 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
                 statements: Vec::with_capacity(named.policy.statements.len()),
             };
             for (i, statement) in named.policy.statements.iter().enumerate() {
-                let outcome = evaluate_statement(kind, named, statement, request);
+                let outcome = evaluate_statement(kind, named, statement, request, target);
                 if outcome.applies {
                     match statement.effect {
                         Effect::Allow => layer.allows |= !outcome.account_only,
@@ -344,6 +346,7 @@ fn evaluate_statement(
     named: &NamedPolicy,
     statement: &Statement,
     request: &Request,
+    target: Target<'_>,
 ) -> Outcome {
     let mut reasons = Vec::new();
     let mut direct = false;
@@ -405,7 +408,7 @@ fn evaluate_statement(
         let substitutes = |p: &str| resolve && has_variable(p);
         let listed = patterns.iter().any(|p| {
             if !substitutes(p) {
-                return glob_resource_matches(Glob::Text(p), &request.resource);
+                return glob_target_matches(Glob::Text(p), target);
             }
             match substitute(p, &request.context, resolve) {
                 Ok(pattern) => resource_matches(&pattern, &request.resource),

@@ -4,7 +4,6 @@
 //! [`Request::resource`]) and the condition keys ([`Context`]). It does not derive keys (the
 //! caller fills `aws:PrincipalArn`, `aws:SourceIp`, token claims, ... exactly as AWS would).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -106,8 +105,27 @@ impl ContextValue {
 /// `AWS:currenttime`" (IAM policy elements: Variables and tags).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// lowercased name -> (name as given, value)
-    entries: BTreeMap<String, (String, ContextValue)>,
+    /// Sorted by lowercased name, one entry per lowercased name. A sorted vector rather than a
+    /// map: evaluation looks keys up many times per decision, and scanning or bisecting
+    /// contiguous entries is cheaper than walking tree nodes.
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    /// The name lowercased (`to_lowercase`), the sort key.
+    lower: String,
+    /// The name as given.
+    name: String,
+    value: ContextValue,
+}
+
+/// Orders the stored lowercase name `lower` against `key` as if `key` were lowercased; `key`
+/// is ASCII, so its `to_lowercase` is its ASCII lowercase, compared without building it.
+fn cmp_ascii_folded(lower: &str, key: &str) -> std::cmp::Ordering {
+    lower
+        .bytes()
+        .cmp(key.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
 impl Context {
@@ -150,47 +168,77 @@ impl Context {
         self
     }
 
-    fn put(&mut self, key: String, value: ContextValue) {
-        self.entries.insert(key.to_lowercase(), (key, value));
+    fn put(&mut self, name: String, value: ContextValue) {
+        let lower = name.to_lowercase();
+        let entry = Entry { lower, name, value };
+        match self.position(&entry.lower) {
+            Ok(at) => {
+                if let Some(slot) = self.entries.get_mut(at) {
+                    *slot = entry;
+                }
+            }
+            Err(at) => self.entries.insert(at, entry),
+        }
+    }
+
+    /// Where the entry with lowercase name `lower` is (or would be inserted).
+    fn position(&self, lower: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|e| e.lower.as_str().cmp(lower))
     }
 
     /// The value of `key`, compared case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         /// Up to this many keys, an ASCII key is looked for by scanning the entries.
         const SCAN: usize = 16;
-        /// Longest ASCII key lowercased on the stack; longer or non-ASCII keys allocate.
-        const STACK_KEY: usize = 256;
-        if key.is_ascii() && self.entries.len() <= SCAN {
-            // Stored names are lowercase (`to_lowercase`), so for an ASCII `key` "equals its
-            // lowercase" is "equals it ignoring ASCII case".
+        let at = if key.is_ascii() {
+            if self.entries.len() <= SCAN {
+                // Stored names are lowercase (`to_lowercase`), so for an ASCII `key` "equals
+                // its lowercase" is "equals it ignoring ASCII case"; most entries differ in
+                // length and are passed over without comparing text.
+                return self
+                    .entries
+                    .iter()
+                    .find(|e| e.lower.len() == key.len() && e.lower.eq_ignore_ascii_case(key))
+                    .map(|e| &e.value);
+            }
+            self.entries
+                .binary_search_by(|e| cmp_ascii_folded(&e.lower, key))
+        } else {
+            self.position(&key.to_lowercase())
+        };
+        at.ok()
+            .and_then(|at| self.entries.get(at))
+            .map(|e| &e.value)
+    }
+
+    /// The value of the key whose lowercase (`to_lowercase`) is `lower`: what [`Context::get`]
+    /// finds for any spelling of it, without folding case on every comparison.
+    pub(crate) fn get_lowercase(&self, lower: &str) -> Option<&ContextValue> {
+        /// Up to this many keys, the entries are scanned.
+        const SCAN: usize = 16;
+        if self.entries.len() <= SCAN {
             return self
                 .entries
                 .iter()
-                .find(|(lower, _)| lower.eq_ignore_ascii_case(key))
-                .map(|(_, (_, v))| v);
+                .find(|e| e.lower == lower)
+                .map(|e| &e.value);
         }
-        if key.is_ascii() && key.len() <= STACK_KEY {
-            // `to_lowercase` of ASCII text is its ASCII lowercase: no allocation needed
-            let mut buffer = [0u8; STACK_KEY];
-            if let Some(lower) = buffer.get_mut(..key.len()) {
-                lower.copy_from_slice(key.as_bytes());
-                lower.make_ascii_lowercase();
-                if let Ok(lower) = std::str::from_utf8(lower) {
-                    return self.entries.get(lower).map(|(_, v)| v);
-                }
-            }
-        }
-        self.entries.get(&key.to_lowercase()).map(|(_, v)| v)
+        self.position(lower)
+            .ok()
+            .and_then(|at| self.entries.get(at))
+            .map(|e| &e.value)
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
-        self.entries.remove(&key.to_lowercase()).map(|(_, v)| v)
+        let at = self.position(&key.to_lowercase()).ok()?;
+        (at < self.entries.len()).then(|| self.entries.remove(at).value)
     }
 
     /// Keys (as first given) and values, in case-insensitive key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.values().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|e| (e.name.as_str(), &e.value))
     }
 
     /// The number of keys.
@@ -298,6 +346,16 @@ mod tests {
                 Some("b")
             );
             assert!(ctx.get("aws:PrincipalTag/Tea").is_none());
+            assert_eq!(
+                ctx.get_lowercase("aws:principaltag/team")
+                    .and_then(ContextValue::single),
+                Some("a")
+            );
+            assert_eq!(
+                ctx.get_lowercase("kk").and_then(ContextValue::single),
+                Some("b")
+            );
+            assert!(ctx.get_lowercase("AWS:principaltag/team").is_none());
         }
     }
 

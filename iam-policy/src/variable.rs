@@ -31,7 +31,9 @@ pub(crate) struct Unresolved {
 
 /// Whether `text` contains a `${` (the only text [`substitute`] changes when it resolves).
 pub(crate) fn has_variable(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|pair| pair == b"${")
+    // Most policy text has no `$` at all, which `contains` (`memchr`) rules out fastest.
+    let bytes = text.as_bytes();
+    bytes.contains(&b'$') && bytes.windows(2).any(|pair| pair == b"${")
 }
 
 /// Compiles `text` for matching, reading `*` and `?` as wildcards and, when `resolve` is set,

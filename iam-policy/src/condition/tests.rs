@@ -25,12 +25,11 @@ const MISSING: Option<Result<&'static [&'static str], &'static str>> = None;
 
 fn run(table: &[Case]) {
     for (i, case) in table.iter().enumerate() {
-        let condition = Condition {
-            operator: Operator::parse(case.operator)
-                .unwrap_or_else(|| panic!("operator {}", case.operator)),
-            key: "test:Key".into(),
-            values: case.values.iter().map(|s| (*s).to_owned()).collect(),
-        };
+        let condition = Condition::new(
+            Operator::parse(case.operator).unwrap_or_else(|| panic!("operator {}", case.operator)),
+            "test:Key".into(),
+            case.values.iter().map(|s| (*s).to_owned()).collect(),
+        );
         let mut context = Context::new().with("aws:username", "alice");
         match case.request {
             None => {}
@@ -40,6 +39,14 @@ fn run(table: &[Case]) {
             }
         }
         let got = condition.evaluate(&context, true);
+        // The same values in another allocation are not what was prepared: the path that
+        // reads them from text per request must decide, and explain, exactly the same.
+        let unprepared = Condition {
+            values: condition.values.iter().cloned().collect(),
+            ..condition.clone()
+        };
+        assert!(unprepared.prepared().is_none());
+        assert_eq!(unprepared.evaluate(&context, true), got, "case {i}");
         assert_eq!(
             got.is_ok(),
             case.holds,
@@ -386,11 +393,11 @@ fn operator_names_parse_case_insensitively_and_render_canonically() {
 fn unresolved_variable_is_left_out_of_policy_values() {
     // "Policy variables with no value": the value cannot match; for a negated operator that
     // means the condition holds (the oracle's documented difference).
-    let condition = Condition {
-        operator: Operator::parse("StringNotEquals").unwrap(),
-        key: "k".into(),
-        values: vec!["${aws:userid}".to_owned()].into(),
-    };
+    let condition = Condition::new(
+        Operator::parse("StringNotEquals").unwrap(),
+        "k".into(),
+        vec!["${aws:userid}".to_owned()].into(),
+    );
     let context = Context::new().with("k", "v");
     assert!(condition.evaluate(&context, true).is_ok());
     let positive = Condition {
@@ -403,15 +410,36 @@ fn unresolved_variable_is_left_out_of_policy_values() {
 
 #[test]
 fn mismatch_display_shows_compared_values() {
-    let condition = Condition {
-        operator: Operator::parse("StringEquals").unwrap(),
-        key: "oidc.example/id/X:sub".into(),
-        values: vec!["system:serviceaccount:curity:dynamo-sa".to_owned()].into(),
-    };
+    let condition = Condition::new(
+        Operator::parse("StringEquals").unwrap(),
+        "oidc.example/id/X:sub".into(),
+        vec!["system:serviceaccount:curity:dynamo-sa".to_owned()].into(),
+    );
     let context = Context::new().with("oidc.example/id/X:sub", "system:serviceaccount:other:sa");
     let err = condition.evaluate(&context, true).unwrap_err();
     assert_eq!(
         err.to_string(),
         "condition `StringEquals` on `oidc.example/id/X:sub` failed: request value `system:serviceaccount:other:sa` against policy values `system:serviceaccount:curity:dynamo-sa`"
     );
+}
+
+#[test]
+fn replaced_values_or_operator_are_not_read_from_the_preparation() {
+    let mut condition = Condition::new(
+        Operator::parse("NumericLessThan").unwrap(),
+        "k".into(),
+        vec!["10".to_owned()].into(),
+    );
+    let context = Context::new().with("k", "20");
+    assert!(condition.evaluate(&context, true).is_err());
+    condition.values = vec!["30".to_owned()].into();
+    assert!(condition.evaluate(&context, true).is_ok());
+    condition.operator = Operator::parse("NumericGreaterThan").unwrap();
+    assert!(condition.evaluate(&context, true).is_err());
+    condition.operator = Operator::parse("IpAddress").unwrap();
+    condition.values = vec!["10.0.0.0/8".to_owned()].into();
+    let context = Context::new().with("k", "10.1.2.3");
+    assert!(condition.evaluate(&context, true).is_ok());
+    condition.key = "other".into();
+    assert!(condition.evaluate(&context, true).is_err());
 }

@@ -1,6 +1,7 @@
 //! JSON value -> [`Policy`], with a JSON pointer on every error.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -157,7 +158,7 @@ fn statement(value: &Value, pointer: &str) -> Result<Statement> {
     for (key, value) in map {
         let p = push_pointer(pointer, key);
         match key.as_str() {
-            "Sid" => sid = Some(string(value, &p)?.to_owned()),
+            "Sid" => sid = Some(Arc::from(string(value, &p)?)),
             "Effect" => {
                 effect = Some(match string(value, &p)? {
                     "Allow" => Effect::Allow,
@@ -350,11 +351,11 @@ fn condition_block(value: &Value, pointer: &str) -> Result<Vec<Condition>> {
         }
         for (key, values) in keys {
             let key_pointer = push_pointer(&op_pointer, key);
-            conditions.push(Condition {
-                operator: operator.clone(),
-                key: key.as_str().into(),
-                values: condition_values(values, &key_pointer)?.into(),
-            });
+            conditions.push(Condition::new(
+                operator.clone(),
+                key.as_str().into(),
+                condition_values(values, &key_pointer)?.into(),
+            ));
         }
     }
     Ok(conditions)

@@ -1,6 +1,7 @@
 //! One `Statement` of a policy and its elements.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,8 +88,8 @@ impl ResourceBlock {
 /// One statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    /// `Sid`.
-    pub sid: Option<String>,
+    /// `Sid` (shared with every [`StatementRef`] that names the statement).
+    pub sid: Option<Arc<str>>,
     /// `Effect`.
     pub effect: Effect,
     /// `Principal` / `NotPrincipal`; `None` in identity-based policies.
@@ -105,8 +106,8 @@ pub struct Statement {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StatementRef {
-    /// The statement's `Sid`.
-    Sid(String),
+    /// The statement's `Sid` (shared with the parsed statement: naming it copies no text).
+    Sid(Arc<str>),
     /// 1-based position in the policy.
     Index(usize),
 }
