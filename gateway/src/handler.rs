@@ -542,62 +542,38 @@ fn authenticate(
     body: &[u8],
     now: i64,
 ) -> Result<(Caller, String), DdbError> {
+    use irsa_core::signed::SignedCallError;
     use sigv4_verify::SigErrorKind;
-    let headers = sigv4_verify::header_pairs(&parts.headers);
-    let request = sigv4_verify::Request::from_parts(parts, &headers, body);
-    let policy = sigv4_verify::Policy {
-        service: "dynamodb".to_owned(),
-        max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
-    };
-    // Skew is judged against the wall clock or the harness clock, whichever is nearer the
-    // request's date (`irsa_core::clock`): a moved harness clock must not make an honest SDK's
-    // signature look skewed. Expiry below still follows the harness clock (`now`).
-    let skew_reference = irsa_core::clock::signature_reference_for(
-        state.clock.as_ref(),
-        parts
-            .headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok()),
-    );
-    let now_dt = time::OffsetDateTime::from_unix_timestamp(skew_reference)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     // Decision: a signature mismatch answers the plain text, without the "The Canonical String
     // for this request should have been …" tail real DynamoDB appends
     // (`sigv4_verify::Mismatch::dynamodb_message`). The canonical request holds every signed
     // header's value, `x-amz-security-token` included, and the message reaches logs, the audit
     // trail and any proxy on the way: no session token may travel in an error text. All four
     // SDKs read only the code (wire-contracts §3.3).
-    let map = |e: sigv4_verify::SigError| match e.kind() {
-        SigErrorKind::MissingAuthenticationToken => DdbError::MissingAuthenticationToken,
-        SigErrorKind::IncompleteSignature => DdbError::IncompleteSignature(e.to_string()),
-        SigErrorKind::InvalidSignature => DdbError::InvalidSignature(e.to_string()),
-    };
-    let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
-    let Some(session) = state.sessions.get(&parsed.access_key_id) else {
-        // An IAM user's static key: no session token may come with it. UNSOURCED: what AWS
-        // answers a long-term key sent with a token was not captured; `UnrecognizedClient` is
-        // its answer for any token that names no session.
-        let (user, key) = world
-            .user_by_access_key(&parsed.access_key_id)
-            .ok_or(DdbError::UnrecognizedClient)?;
-        let secret = sigv4_verify::SecretKey::new(key.secret.expose().to_owned());
-        sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-        if parsed.security_token.is_some() {
-            return Err(DdbError::UnrecognizedClient);
-        }
-        return Ok((Caller::User(user.clone()), parsed.region));
-    };
-    let secret =
-        sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
-    sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-    match parsed.security_token.as_deref() {
-        Some(token) if session.credentials.session_token.matches(token) => {}
-        _ => return Err(DdbError::UnrecognizedClient),
-    }
-    if session.is_expired(now) {
-        return Err(DdbError::ExpiredToken);
-    }
-    Ok((Caller::Session(session), parsed.region))
+    let signed = irsa_core::signed::authenticate(
+        world,
+        state.sessions.as_ref(),
+        state.clock.as_ref(),
+        parts,
+        body,
+        now,
+        "dynamodb",
+        time::Duration::minutes(MAX_SKEW_MINUTES),
+    )
+    .map_err(|e| match e {
+        SignedCallError::Signature(e) => match e.kind() {
+            SigErrorKind::MissingAuthenticationToken => DdbError::MissingAuthenticationToken,
+            SigErrorKind::IncompleteSignature => DdbError::IncompleteSignature(e.to_string()),
+            SigErrorKind::InvalidSignature => DdbError::InvalidSignature(e.to_string()),
+        },
+        // A token that names no session, a session key without its token, and a long-term key
+        // sent with a token all answer `UnrecognizedClient` (see `SignedCallError`).
+        SignedCallError::UnknownAccessKey
+        | SignedCallError::WrongSessionToken
+        | SignedCallError::TokenWithLongTermKey => DdbError::UnrecognizedClient,
+        SignedCallError::SessionExpired => DdbError::ExpiredToken,
+    })?;
+    Ok((signed.caller, signed.region))
 }
 
 /// Evaluate every authorisation in order with the caller's policies as `world` has them now:

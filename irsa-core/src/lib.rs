@@ -16,6 +16,7 @@ pub mod clock;
 pub mod credential;
 pub mod secret;
 pub mod session;
+pub mod signed;
 pub mod token;
 pub mod trust;
 pub mod world;

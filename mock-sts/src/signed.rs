@@ -4,23 +4,19 @@
 
 use irsa_core::SessionStore;
 use irsa_core::World;
-use irsa_core::caller::Caller;
+use irsa_core::signed::SignedCallError;
+use sigv4_verify::SigErrorKind;
 
 use crate::error::StsError;
 
 /// STS's and IAM's skew window (wire-contracts §1.5).
 pub const MAX_SKEW_MINUTES: i64 = 15;
 
-/// A verified signed call: who signed it, and the region and service of its credential scope.
-#[derive(Debug, Clone)]
-pub struct Signed {
-    pub caller: Caller,
-    pub region: String,
-    pub access_key_id: String,
-}
+/// A verified signed call: who signed it, and the region of its credential scope.
+pub use irsa_core::signed::SignedCall as Signed;
 
-/// Verify a call signed for `service`. Keys are looked up among STS sessions first, then among
-/// the world's IAM users.
+/// Verify a call signed for `service` (`irsa_core::signed::authenticate`), answering failures
+/// with the Query front end's codes.
 pub fn authenticate(
     world: &World,
     sessions: &dyn SessionStore,
@@ -30,67 +26,30 @@ pub fn authenticate(
     clock: &dyn irsa_core::clock::Clock,
     service: &str,
 ) -> Result<Signed, StsError> {
-    use sigv4_verify::SigErrorKind;
-    let headers = sigv4_verify::header_pairs(&parts.headers);
-    let request = sigv4_verify::Request::from_parts(parts, &headers, body);
-    let policy = sigv4_verify::Policy {
-        service: service.to_owned(),
-        max_skew: time::Duration::minutes(MAX_SKEW_MINUTES),
-    };
-    // Skew is judged against the wall clock or the harness clock, whichever is nearer the
-    // request's date (`irsa_core::clock`): a moved harness clock must not make an honest SDK's
-    // signature look skewed. Expiry below still follows the harness clock (`now`).
-    let skew_reference = irsa_core::clock::signature_reference_for(
+    irsa_core::signed::authenticate(
+        world,
+        sessions,
         clock,
-        parts
-            .headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok()),
-    );
-    let now_dt = time::OffsetDateTime::from_unix_timestamp(skew_reference)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let map = |e: sigv4_verify::SigError| match e.kind() {
-        SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
-        SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
-            message: e.to_string(),
+        parts,
+        body,
+        now,
+        service,
+        time::Duration::minutes(MAX_SKEW_MINUTES),
+    )
+    .map_err(|e| match e {
+        SignedCallError::Signature(e) => match e.kind() {
+            SigErrorKind::MissingAuthenticationToken => StsError::MissingAuthenticationToken,
+            SigErrorKind::IncompleteSignature => StsError::IncompleteSignature {
+                message: e.to_string(),
+            },
+            SigErrorKind::InvalidSignature => StsError::SignatureDoesNotMatch {
+                message: e.to_string(),
+            },
         },
-        SigErrorKind::InvalidSignature => StsError::SignatureDoesNotMatch {
-            message: e.to_string(),
-        },
-    };
-    let parsed = sigv4_verify::parse_and_check(&request, &policy, now_dt).map_err(map)?;
-    if let Some(session) = sessions.get(&parsed.access_key_id) {
-        let secret =
-            sigv4_verify::SecretKey::new(session.credentials.secret_access_key.expose().to_owned());
-        sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-        match parsed.security_token.as_deref() {
-            Some(token) if session.credentials.session_token.matches(token) => {}
-            _ => return Err(StsError::InvalidClientTokenId),
-        }
-        if session.is_expired(now) {
-            return Err(StsError::ExpiredSessionToken);
-        }
-        return Ok(Signed {
-            caller: Caller::Session(session),
-            region: parsed.region,
-            access_key_id: parsed.access_key_id,
-        });
-    }
-    let (user, key) = world
-        .user_by_access_key(&parsed.access_key_id)
-        .ok_or(StsError::InvalidClientTokenId)?;
-    let secret = sigv4_verify::SecretKey::new(key.secret.expose().to_owned());
-    sigv4_verify::verify_signature(&request, &parsed, &secret).map_err(map)?;
-    // A long-term key with a session token is not a valid credential. UNSOURCED: the exact
-    // answer AWS gives was not captured; `InvalidClientTokenId` is its answer for any token that
-    // names no session.
-    if parsed.security_token.is_some() {
-        return Err(StsError::InvalidClientTokenId);
-    }
-    Ok(Signed {
-        caller: Caller::User(user.clone()),
-        region: parsed.region,
-        access_key_id: parsed.access_key_id,
+        SignedCallError::UnknownAccessKey
+        | SignedCallError::WrongSessionToken
+        | SignedCallError::TokenWithLongTermKey => StsError::InvalidClientTokenId,
+        SignedCallError::SessionExpired => StsError::ExpiredSessionToken,
     })
 }
 
