@@ -397,17 +397,10 @@ pub async fn serve_for_stack(
             crate::stack::pod_env(stack.world(), sa, &token_file, stack.endpoint()),
             &server,
         );
-        let env_file = stack
-            .state_dir()
-            .join("env")
-            .join(&sa.namespace)
-            .join(format!("{}.env", sa.name));
-        if let Some(parent) = env_file.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        std::fs::write(&env_file, text)
-            .with_context(|| format!("writing `{}`", env_file.display()))?;
+        crate::stack::write_env_file(
+            &crate::stack::pod_env_path(stack.state_dir(), &sa.namespace, &sa.name),
+            &env,
+        )?;
     }
     Ok(Some(server))
 }

@@ -304,16 +304,12 @@ async fn up(
         if sa.role_arn().is_some() || imds.is_some() {
             println!(
                 "irsa: pod env {}",
-                stack
-                    .state_dir()
-                    .join("env")
-                    .join(&sa.namespace)
-                    .join(format!("{}.env", sa.name))
+                irsa_harness::stack::pod_env_path(stack.state_dir(), &sa.namespace, &sa.name)
                     .display()
             );
         }
     }
-    let admin_env = stack.state_dir().join("env").join("admin.env");
+    let admin_env = irsa_harness::stack::admin_env_path(stack.state_dir());
     if admin_env.exists() {
         println!("irsa: admin env {}", admin_env.display());
     }
@@ -410,10 +406,7 @@ fn exec(
             state_dir.display()
         ));
     }
-    let env_file = state_dir
-        .join("env")
-        .join(namespace)
-        .join(format!("{name}.env"));
+    let env_file = irsa_harness::stack::pod_env_path(state_dir, namespace, name);
     let text = std::fs::read_to_string(&env_file).with_context(|| {
         format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
     })?;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use irsa_core::clock::Clock;
-use irsa_core::token::{IssuerTls, JwksSource as _};
 use irsa_core::world::IssuerCa;
 use irsa_core::world::ServiceAccount;
 use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
@@ -315,17 +314,10 @@ impl Stack {
             let token_file = token_path(&self.state_dir, &sa.namespace, &sa.name);
             write_token(&token_file, &mint_for(&self.issuers, sa, now)?)?;
             let env = pod_env(&self.world, sa, &token_file, &self.endpoint);
-            let env_file = self
-                .state_dir
-                .join("env")
-                .join(&sa.namespace)
-                .join(format!("{}.env", sa.name));
-            if let Some(parent) = env_file.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-            std::fs::write(&env_file, text)
-                .with_context(|| format!("writing `{}`", env_file.display()))?;
+            write_env_file(
+                &pod_env_path(&self.state_dir, &sa.namespace, &sa.name),
+                &env,
+            )?;
         }
         write_admin_env(&self.state_dir, &self.world, &self.endpoint)?;
         let mut https = serde_json::Map::new();
@@ -470,13 +462,9 @@ impl Drop for Stack {
 /// associates a cluster's provider). Thumbprints given in the world are kept, right or wrong.
 fn retrieve_thumbprints(world: &mut World, issuers: &Issuers) {
     for provider in &mut world.oidc_providers {
-        if !provider.thumbprints.is_empty() {
-            continue;
-        }
-        if let Some(IssuerTls::PrivateCa { thumbprint }) =
-            issuers.tls(&format!("https://{}", provider.url))
-        {
-            provider.thumbprints = vec![thumbprint];
+        if provider.thumbprints.is_empty() {
+            provider.thumbprints =
+                mock_sts::iam::retrieved_thumbprint(issuers, &format!("https://{}", provider.url));
         }
     }
 }
@@ -528,17 +516,7 @@ fn token_seconds(sa: &ServiceAccount) -> i64 {
 }
 
 fn mint_for(issuers: &Issuers, sa: &ServiceAccount, now: i64) -> anyhow::Result<String> {
-    let issuer = issuers
-        .by_cluster(&sa.cluster)
-        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
-    let spec = TokenSpec {
-        namespace: sa.namespace.clone(),
-        service_account: sa.name.clone(),
-        audiences: vec![sa.audience().to_owned()],
-        expiration_seconds: token_seconds(sa),
-        pod_name: None,
-    };
-    Ok(issuer.mint(&spec, now)?)
+    mint_sa(issuers, sa, &TokenOverrides::default(), now)
 }
 
 /// A token for `namespace/name` of `world` with `overrides`, at `now`.
@@ -553,6 +531,16 @@ pub(crate) fn mint_with(
     let sa = world
         .service_account(namespace, name)
         .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
+    mint_sa(issuers, sa, overrides, now)
+}
+
+/// The kubelet's token request for `sa` (its audience and lifetime), with `overrides`.
+fn mint_sa(
+    issuers: &Issuers,
+    sa: &ServiceAccount,
+    overrides: &TokenOverrides,
+    now: i64,
+) -> anyhow::Result<String> {
     let issuer = issuers
         .by_cluster(&sa.cluster)
         .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
@@ -652,18 +640,36 @@ pub fn write_admin_env(state_dir: &Path, world: &World, endpoint: &str) -> anyho
     let Some(env) = admin_env(world, endpoint) else {
         return Ok(());
     };
-    let file = state_dir.join("env").join("admin.env");
-    if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    std::fs::write(&file, text).with_context(|| format!("writing `{}`", file.display()))?;
+    let file = admin_env_path(state_dir);
+    write_env_file(&file, &env)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+/// `DIR/env/<namespace>/<name>.env`: a pod's environment, as `irsa up` writes it.
+pub fn pod_env_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
+    state_dir
+        .join("env")
+        .join(namespace)
+        .join(format!("{name}.env"))
+}
+
+/// `DIR/env/admin.env`.
+pub fn admin_env_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("env").join("admin.env")
+}
+
+/// Write `KEY=value` lines, creating the folder.
+pub(crate) fn write_env_file(path: &Path, env: &[(String, String)]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))
 }
 
 /// The administrator's environment (`None` when the world has no `admin` user with a key).

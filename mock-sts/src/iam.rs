@@ -809,7 +809,7 @@ fn create_provider(
 /// private CA; for an issuer certified by a public CA (EKS's) AWS would store that CA's
 /// thumbprint, which the harness does not have, so the list stays empty there (it is not used
 /// for such issuers either way).
-fn retrieved_thumbprint(issuers: &dyn JwksSource, url: &str) -> Vec<String> {
+pub fn retrieved_thumbprint(issuers: &dyn JwksSource, url: &str) -> Vec<String> {
     match issuers.tls(url) {
         Some(IssuerTls::PrivateCa { thumbprint }) => vec![thumbprint],
         Some(IssuerTls::TrustedCa) | None => Vec::new(),

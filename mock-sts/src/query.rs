@@ -26,33 +26,24 @@ impl Query {
     /// them). `None` when no member is present, to tell an absent list from an empty one; an
     /// empty list is sent as `<name>=` and reads as `Some([])`.
     pub fn list(&self, name: &str) -> Option<Vec<String>> {
-        let prefix = format!("{name}.member.");
-        let mut members: Vec<(u32, String)> = self
-            .pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                let n = k.strip_prefix(&prefix)?.parse::<u32>().ok()?;
-                Some((n, v.clone()))
-            })
-            .collect();
-        if members.is_empty() {
-            return self.get(name).map(|_| Vec::new());
-        }
-        members.sort_by_key(|(n, _)| *n);
-        Some(members.into_iter().map(|(_, v)| v).collect())
+        self.members(name, "")
     }
 
     /// `<name>.member.N.<field>` values (lists of structures such as `PolicyArns`).
     pub fn struct_list(&self, name: &str, field: &str) -> Option<Vec<String>> {
+        self.members(name, &format!(".{field}"))
+    }
+
+    /// `<name>.member.N<suffix>` values ordered by `N`; `Some([])` for `<name>=`.
+    fn members(&self, name: &str, suffix: &str) -> Option<Vec<String>> {
         let prefix = format!("{name}.member.");
-        let suffix = format!(".{field}");
         let mut members: Vec<(u32, String)> = self
             .pairs
             .iter()
             .filter_map(|(k, v)| {
                 let n = k
                     .strip_prefix(&prefix)?
-                    .strip_suffix(&suffix)?
+                    .strip_suffix(suffix)?
                     .parse::<u32>()
                     .ok()?;
                 Some((n, v.clone()))
