@@ -67,6 +67,69 @@ pub fn assumed_role_identity(session: &crate::Session) -> serde_json::Value {
     })
 }
 
+/// CloudTrail's `userIdentity` for whoever signed a call: an assumed-role session, an IAM user,
+/// or `Unknown` when the signature was not verified.
+pub fn caller_identity(
+    caller: Option<&crate::caller::Caller>,
+    world: &crate::World,
+) -> serde_json::Value {
+    match caller {
+        Some(crate::caller::Caller::Session(s)) => assumed_role_identity(s),
+        Some(crate::caller::Caller::User(u)) => iam_user_identity(u, world),
+        None => serde_json::json!({"type": "Unknown"}),
+    }
+}
+
+/// One CloudTrail management event (`AwsApiCall`) of STS, IAM or EKS.
+#[derive(Debug, Clone)]
+pub struct ApiCall<'a> {
+    /// `sts.amazonaws.com`, `iam.amazonaws.com`, `eks.amazonaws.com`.
+    pub source: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub time: i64,
+    pub request_id: &'a str,
+    /// A fresh random id (the shell draws it; this crate does no I/O or randomness).
+    pub event_id: String,
+    pub read_only: bool,
+    pub user_identity: serde_json::Value,
+    pub request_parameters: serde_json::Value,
+    pub response_elements: serde_json::Value,
+    /// `(errorCode, errorMessage)`; the message is redacted here.
+    pub error: Option<(&'a str, &'a str)>,
+}
+
+impl ApiCall<'_> {
+    /// The record, with an empty `explanation`.
+    pub fn record(self) -> serde_json::Value {
+        let mut record = serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": self.user_identity,
+            "eventTime": render_event_time(self.time),
+            "eventSource": self.source,
+            "eventName": self.name,
+            "awsRegion": self.region,
+            "sourceIPAddress": serde_json::Value::Null,
+            "requestParameters": self.request_parameters,
+            "responseElements": self.response_elements,
+            "requestID": self.request_id,
+            "eventID": self.event_id,
+            "readOnly": self.read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": self.account,
+            "eventCategory": "Management",
+            "explanation": [],
+        });
+        if let (Some((code, message)), Some(map)) = (self.error, record.as_object_mut()) {
+            map.insert("errorCode".into(), code.into());
+            map.insert("errorMessage".into(), redact_message(message).into());
+        }
+        record
+    }
+}
+
 /// CloudTrail's `userIdentity` for an IAM user signing with a static key (type `IAMUser`).
 pub fn iam_user_identity(user: &crate::world::User, world: &crate::World) -> serde_json::Value {
     serde_json::json!({

@@ -103,41 +103,28 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response 
     let result = describe(state, &world, parts, now, &mut caller);
     let request_id = uuid::Uuid::new_v4().to_string();
     if let Some(sink) = &state.audit {
-        let identity = match &caller {
-            Some(irsa_core::caller::Caller::Session(s)) => {
-                irsa_core::audit::assumed_role_identity(s)
-            }
-            Some(irsa_core::caller::Caller::User(u)) => {
-                irsa_core::audit::iam_user_identity(u, &world)
-            }
-            None => serde_json::json!({"type": "Unknown"}),
-        };
-        let mut record = serde_json::json!({
-            "eventVersion": "1.09",
-            "userIdentity": identity,
-            "eventTime": irsa_core::audit::render_event_time(now),
-            "eventSource": "eks.amazonaws.com",
-            "eventName": "DescribeCluster",
-            "awsRegion": world.region,
-            "requestParameters": {"name": cluster_name(parts.uri.path())},
-            "responseElements": serde_json::Value::Null,
-            "requestID": request_id,
-            "eventID": uuid::Uuid::new_v4().to_string(),
-            "readOnly": true,
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": world.account,
-            "eventCategory": "Management",
-            "explanation": [],
-        });
-        if let (Err(e), Some(map)) = (&result, record.as_object_mut()) {
-            map.insert("errorCode".into(), e.code.into());
-            let message = e.body["message"].as_str().unwrap_or_default();
-            map.insert(
-                "errorMessage".into(),
-                irsa_core::audit::redact_message(message).into(),
-            );
+        let message = result
+            .as_ref()
+            .err()
+            .map(|e| e.body["message"].as_str().unwrap_or_default().to_owned());
+        let record = irsa_core::audit::ApiCall {
+            source: "eks.amazonaws.com",
+            name: "DescribeCluster",
+            region: &world.region,
+            account: &world.account,
+            time: now,
+            request_id: &request_id,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            read_only: true,
+            user_identity: irsa_core::audit::caller_identity(caller.as_ref(), &world),
+            request_parameters: serde_json::json!({"name": cluster_name(parts.uri.path())}),
+            response_elements: serde_json::Value::Null,
+            error: result
+                .as_ref()
+                .err()
+                .map(|e| (e.code, message.as_deref().unwrap_or_default())),
         }
+        .record();
         sink.record(record);
     }
     let (status, body, code) = match result {

@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use irsa_core::SessionStore;
-use irsa_core::audit::{AuditSink, assumed_role_identity, redact_message, render_event_time};
+use irsa_core::audit::{AuditSink, assumed_role_identity, render_event_time};
 use irsa_core::caller::Caller;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
@@ -191,33 +191,22 @@ fn audit_record<'a>(
             serde_json::Value::Null,
         ),
     };
-    let mut record = serde_json::json!({
-        "eventVersion": "1.09",
-        "userIdentity": user_identity,
-        "eventTime": render_event_time(now),
-        "eventSource": "sts.amazonaws.com",
-        "eventName": action,
-        "awsRegion": world.region,
-        "sourceIPAddress": serde_json::Value::Null,
-        "requestParameters": request_parameters,
-        "responseElements": response_elements,
-        "requestID": request_id,
-        "eventID": uuid::Uuid::new_v4().to_string(),
-        "readOnly": action == "GetCallerIdentity",
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": world.account,
-        "eventCategory": "Management",
-        "explanation": [],
-    });
-    if let (Some(error), Some(map)) = (error, record.as_object_mut()) {
-        map.insert("errorCode".into(), error.code().into());
-        map.insert(
-            "errorMessage".into(),
-            redact_message(&error.to_string()).into(),
-        );
+    let message = error.map(ToString::to_string);
+    irsa_core::audit::ApiCall {
+        source: "sts.amazonaws.com",
+        name: action,
+        region: &world.region,
+        account: &world.account,
+        time: now,
+        request_id,
+        event_id: uuid::Uuid::new_v4().to_string(),
+        read_only: action == "GetCallerIdentity",
+        user_identity,
+        request_parameters,
+        response_elements,
+        error: error.map(|e| (e.code(), message.as_deref().unwrap_or_default())),
     }
-    record
+    .record()
 }
 
 fn success(xml: String, request_id: &str) -> Response {

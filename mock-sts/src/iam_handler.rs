@@ -6,7 +6,6 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use iam_policy::Decision;
-use irsa_core::audit::{assumed_role_identity, redact_message, render_event_time};
 use irsa_core::caller::Caller;
 
 use crate::error::StsError;
@@ -25,34 +24,21 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     let mut caller = None;
     let result = run(state, parts, &body, &q, &action, now, &mut caller);
     if let Some(sink) = &state.audit {
-        let identity = match &caller {
-            Some(Caller::Session(s)) => assumed_role_identity(s),
-            Some(Caller::User(u)) => crate::signed::iam_user_identity(u, &world),
-            None => serde_json::json!({"type": "Unknown"}),
-        };
-        let mut record = serde_json::json!({
-            "eventVersion": "1.09",
-            "userIdentity": identity,
-            "eventTime": render_event_time(now),
-            "eventSource": "iam.amazonaws.com",
-            "eventName": action,
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": serde_json::Value::Null,
-            "requestParameters": serde_json::Value::Null,
-            "responseElements": serde_json::Value::Null,
-            "requestID": request_id,
-            "eventID": uuid::Uuid::new_v4().to_string(),
-            "readOnly": action.starts_with("Get") || action.starts_with("List"),
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": world.account,
-            "eventCategory": "Management",
-            "explanation": [],
-        });
-        if let (Err(e), Some(map)) = (&result, record.as_object_mut()) {
-            map.insert("errorCode".into(), e.code.into());
-            map.insert("errorMessage".into(), redact_message(&e.message).into());
+        let record = irsa_core::audit::ApiCall {
+            source: "iam.amazonaws.com",
+            name: &action,
+            region: "us-east-1",
+            account: &world.account,
+            time: now,
+            request_id: &request_id,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            read_only: action.starts_with("Get") || action.starts_with("List"),
+            user_identity: irsa_core::audit::caller_identity(caller.as_ref(), &world),
+            request_parameters: serde_json::Value::Null,
+            response_elements: serde_json::Value::Null,
+            error: result.as_ref().err().map(|e| (e.code, e.message.as_str())),
         }
+        .record();
         sink.record(record);
     }
     match result {
