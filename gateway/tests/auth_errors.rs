@@ -37,15 +37,8 @@ const BODY: &str = r#"{"TableName":"curity-accounts","Key":{"pk":{"S":"un#alice"
 fn world() -> World {
     let role = session(NOW).role;
     World {
-        account: ACCOUNT.into(),
-        region: REGION.into(),
-        clusters: vec![],
-        oidc_providers: vec![],
         roles: BTreeMap::from([(role.arn.name().to_owned(), role)]),
-        service_accounts: vec![],
-        tables: vec![],
-        users: Default::default(),
-        managed_policies: Default::default(),
+        ..World::empty(ACCOUNT.into(), REGION.into())
     }
 }
 

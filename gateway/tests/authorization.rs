@@ -125,15 +125,8 @@ fn gateway(upstream: &str, policies: &[(&str, &str)], managed: &[(&str, &str)]) 
     sessions.insert(session);
     GatewayState {
         world: Arc::new(irsa_core::WorldStore::new(World {
-            account: ACCOUNT.into(),
-            region: REGION.into(),
-            clusters: vec![],
-            oidc_providers: vec![],
             roles: BTreeMap::from([(role.arn.name().to_owned(), role.clone())]),
-            service_accounts: vec![],
-            tables: vec![],
-            users: Default::default(),
-            managed_policies: Default::default(),
+            ..World::empty(ACCOUNT.into(), REGION.into())
         })),
         sessions,
         clock: Arc::new(FixedClock(NOW)),

@@ -69,15 +69,9 @@ fn state(endpoint: &str) -> GatewayState {
         managed_policy_arns: BTreeMap::new(),
     };
     let world = World {
-        account: ACCOUNT.into(),
-        region: REGION.into(),
-        clusters: vec![],
-        oidc_providers: vec![],
         roles: BTreeMap::from([(role.arn.name().to_owned(), role.clone())]),
-        service_accounts: vec![],
-        tables: vec![],
         users: BTreeMap::from([("reporter".to_owned(), user)]),
-        managed_policies: BTreeMap::new(),
+        ..World::empty(ACCOUNT.into(), REGION.into())
     };
     let sessions = Arc::new(MemorySessionStore::new());
     sessions.insert(Session {

@@ -322,19 +322,13 @@ mod tests {
             record: Default::default(),
         };
         World {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            clusters: vec![],
             oidc_providers: vec![OidcProvider::new(
                 "111122223333",
                 ISSUER,
                 vec![STS_AUDIENCE.into()],
             )],
             roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
-            service_accounts: vec![],
-            tables: vec![],
-            users: Default::default(),
-            managed_policies: Default::default(),
+            ..World::empty("111122223333".into(), "eu-west-1".into())
         }
     }
 

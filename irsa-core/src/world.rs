@@ -188,6 +188,22 @@ impl ServiceAccount {
 }
 
 impl World {
+    /// An account with nothing in it yet: no clusters, providers, roles, service accounts,
+    /// tables, users or managed policies.
+    pub fn empty(account: String, region: String) -> Self {
+        Self {
+            account,
+            region,
+            clusters: Vec::new(),
+            oidc_providers: Vec::new(),
+            roles: BTreeMap::new(),
+            service_accounts: Vec::new(),
+            tables: Vec::new(),
+            users: BTreeMap::new(),
+            managed_policies: BTreeMap::new(),
+        }
+    }
+
     /// The provider registered for a token's `iss`, matched as IAM does: scheme dropped, exact.
     pub fn provider_for_issuer(&self, iss: &str) -> Option<&OidcProvider> {
         let wanted = issuer_host_path(iss);
@@ -362,19 +378,12 @@ mod tests {
     #[test]
     fn provider_lookup_ignores_scheme_but_requires_https_in_token() {
         let world = World {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            clusters: vec![],
             oidc_providers: vec![OidcProvider::new(
                 "111122223333",
                 "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
                 vec![STS_AUDIENCE.into()],
             )],
-            roles: BTreeMap::new(),
-            service_accounts: vec![],
-            tables: vec![],
-            users: BTreeMap::new(),
-            managed_policies: BTreeMap::new(),
+            ..World::empty("111122223333".into(), "eu-west-1".into())
         };
         assert!(
             world

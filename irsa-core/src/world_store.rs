@@ -43,22 +43,11 @@ impl From<World> for WorldStore {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
 
     fn world() -> World {
-        World {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            clusters: vec![],
-            oidc_providers: vec![],
-            roles: BTreeMap::new(),
-            service_accounts: vec![],
-            tables: vec![],
-            users: BTreeMap::new(),
-            managed_policies: BTreeMap::new(),
-        }
+        World::empty("111122223333".into(), "eu-west-1".into())
     }
 
     #[test]

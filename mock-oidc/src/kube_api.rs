@@ -472,17 +472,7 @@ mod tests {
 
     fn state() -> KubeApiState {
         KubeApiState {
-            world: Arc::new(World {
-                account: "123456789012".into(),
-                region: "eu-west-1".into(),
-                clusters: Vec::new(),
-                oidc_providers: Vec::new(),
-                roles: Default::default(),
-                service_accounts: Vec::new(),
-                tables: Vec::new(),
-                users: Default::default(),
-                managed_policies: Default::default(),
-            }),
+            world: Arc::new(World::empty("123456789012".into(), "eu-west-1".into())),
             issuers: Arc::new(Issuers::new([])),
             clock: Arc::new(irsa_core::clock::FixedClock(1000)),
             cluster: "c1".into(),

@@ -117,17 +117,7 @@ mod tests {
 
     #[test]
     fn malformed_inline_policies_are_malformed_policy_documents() {
-        let world = World {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            clusters: vec![],
-            oidc_providers: vec![],
-            roles: Default::default(),
-            service_accounts: vec![],
-            tables: vec![],
-            users: Default::default(),
-            managed_policies: Default::default(),
-        };
+        let world = World::empty("111122223333".into(), "eu-west-1".into());
         let e = resolve(&world, Some("{not json"), &[]).unwrap_err();
         assert_eq!(e.code(), "MalformedPolicyDocument");
         assert_eq!(e.to_string(), "The policy is not in the valid JSON format.");

@@ -48,15 +48,8 @@ fn state() -> StsState {
         managed_policy_arns: BTreeMap::new(),
     };
     let world = World {
-        account: "111122223333".into(),
-        region: "eu-west-1".into(),
-        clusters: vec![],
-        oidc_providers: vec![],
-        roles: BTreeMap::new(),
-        service_accounts: vec![],
-        tables: vec![],
         users: BTreeMap::from([("admin".to_owned(), admin)]),
-        managed_policies: BTreeMap::new(),
+        ..World::empty("111122223333".into(), "eu-west-1".into())
     };
     StsState {
         world: Arc::new(WorldStore::new(world)),

@@ -43,19 +43,13 @@ fn fixture() -> Fixture {
         managed_policy_arns: Default::default(),
     };
     let world = World {
-        account: "111122223333".into(),
-        region: "eu-west-1".into(),
-        clusters: vec![],
         oidc_providers: vec![OidcProvider::new(
             "111122223333",
             ISSUER,
             vec![STS_AUDIENCE.into()],
         )],
         roles: BTreeMap::from([("curity-dynamodb".to_owned(), role)]),
-        service_accounts: vec![],
-        tables: vec![],
-        users: Default::default(),
-        managed_policies: Default::default(),
+        ..World::empty("111122223333".into(), "eu-west-1".into())
     };
     let issuers = Arc::new(Issuers::new([Issuer::new(
         "c",

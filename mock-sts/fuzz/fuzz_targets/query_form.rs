@@ -9,17 +9,7 @@ use mock_sts::iam::{OPERATIONS, authorization, execute};
 use mock_sts::query::Query;
 
 fn world() -> World {
-    World {
-        account: "111122223333".into(),
-        region: "eu-west-1".into(),
-        clusters: vec![],
-        oidc_providers: vec![],
-        roles: Default::default(),
-        service_accounts: vec![],
-        tables: vec![],
-        users: Default::default(),
-        managed_policies: Default::default(),
-    }
+    World::empty("111122223333".into(), "eu-west-1".into())
 }
 
 fuzz_target!(|data: &[u8]| {
