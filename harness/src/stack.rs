@@ -59,6 +59,8 @@ pub struct HttpsIssuer {
     pub endpoint: String,
     /// SHA-1 of the CA certificate, the thumbprint an IAM provider must list.
     pub thumbprint: String,
+    /// The CA certificate (public), written to `DIR/issuers/<cluster>/ca.pem`.
+    ca_pem: String,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -323,14 +325,11 @@ impl Stack {
         let mut https = serde_json::Map::new();
         for served in &self.https_issuers {
             let ca_file = self.issuer_ca_file(&served.cluster);
-            if let (Some(parent), Some(issuer)) =
-                (ca_file.parent(), self.issuers.by_cluster(&served.cluster))
-                && let Some(ca) = issuer.private_ca()
-            {
+            if let Some(parent) = ca_file.parent() {
                 std::fs::create_dir_all(parent)?;
-                std::fs::write(&ca_file, ca.ca_pem())
-                    .with_context(|| format!("writing `{}`", ca_file.display()))?;
             }
+            std::fs::write(&ca_file, &served.ca_pem)
+                .with_context(|| format!("writing `{}`", ca_file.display()))?;
             https.insert(
                 served.cluster.clone(),
                 serde_json::json!({
@@ -501,6 +500,7 @@ async fn serve_private_ca_issuers(
             cluster: issuer.cluster().to_owned(),
             endpoint,
             thumbprint: ca.thumbprint().to_owned(),
+            ca_pem: ca.ca_pem().to_owned(),
             server,
         });
     }

@@ -110,7 +110,8 @@ async fn a_private_ca_issuer_is_trusted_only_through_the_providers_thumbprint() 
         https.iter().map(|h| h.cluster.as_str()).collect::<Vec<_>>(),
         ["kops-blue", "kops-green"]
     );
-    let green = &https[1];
+    let served = |cluster: &str| https.iter().find(|h| h.cluster == cluster).unwrap();
+    let green = served("kops-green");
     assert!(stack.issuer_ca_file("kops-green").exists());
 
     // The user computes the thumbprint as AWS's documentation says.
@@ -149,7 +150,7 @@ async fn a_private_ca_issuer_is_trusted_only_through_the_providers_thumbprint() 
         .await,
         "get-open-id-connect-provider (blue)",
     );
-    assert_eq!(blue.trim(), https[0].thumbprint);
+    assert_eq!(blue.trim(), served("kops-blue").thumbprint);
 
     // The green provider holds another CA's thumbprint: the pod's default chain fails.
     let config = pod_sdk_config(&stack, "curity-green", "dynamo-sa").await;
