@@ -37,7 +37,7 @@ pub fn referenced<'a>(policies: impl IntoIterator<Item = &'a iam_policy::NamedPo
             statement
                 .conditions
                 .iter()
-                .any(|c| c.key.eq_ignore_ascii_case(LEADING_KEYS))
+                .any(|c| c.key().eq_ignore_ascii_case(LEADING_KEYS))
         })
     })
 }

@@ -46,35 +46,26 @@ use crate::pattern::{Case, Glob};
 use crate::request::{Context, ContextValue};
 use crate::variable::{Unresolved, has_variable, substitute};
 
-/// One operator-key pair of a `Condition` block with its values.
+/// One operator-key pair of a `Condition` block with its values. Built with
+/// [`Condition::new`], which reads the values once for every request to come; the fields are
+/// read through accessors so what was read can never disagree with them.
 #[derive(Clone)]
 pub struct Condition {
-    /// The operator.
-    pub operator: Operator,
-    /// The condition key, as written (compared case-insensitively). Shared with every
-    /// [`ConditionMismatch`] that names it, so explaining a failed condition copies no text.
-    pub key: Arc<str>,
-    /// The policy values, numbers and booleans as their JSON text (shared, like `key`).
-    pub values: Arc<[String]>,
-    /// What [`Condition::new`] worked out from `operator` and `values` once, so that no
-    /// request has to again.
+    operator: Operator,
+    /// Shared with every [`ConditionMismatch`] that names it, so explaining a failed condition
+    /// copies no text.
+    key: Arc<str>,
+    values: Arc<[String]>,
     prepared: Prepared,
 }
 
-/// The policy values read once, when the condition is built: whether any holds `${...}`, and
-/// for the numeric, date and IP operators each value parsed (`None` where it does not parse,
-/// which never matches). Valid only for the `values` and base operator it was read from; the
-/// fields are public, so evaluation checks that before using it.
+/// What is read from the key and values once, when the condition is built: the key lowercased,
+/// whether any value holds `${...}`, and for the numeric, date and IP operators each value
+/// parsed (`None` where it does not parse, which never matches).
 #[derive(Clone)]
 struct Prepared {
-    /// The `key` this was read from (the same allocation, so a replaced key is noticed).
-    key: Arc<str>,
     /// `key` lowercased as [`Context`] stores its keys, so looking it up compares bytes.
     lowercase_key: Box<str>,
-    /// The `values` this was read from (the same allocation, so a replaced list is noticed).
-    values: Arc<[String]>,
-    /// The base operator this was read for.
-    base: BaseOperator,
     /// Whether some value contains `${`.
     variables: bool,
     typed: Typed,
@@ -91,7 +82,7 @@ enum Typed {
 }
 
 impl Prepared {
-    fn new(base: BaseOperator, key: &Arc<str>, values: &Arc<[String]>) -> Self {
+    fn new(base: BaseOperator, key: &str, values: &[String]) -> Self {
         use BaseOperator as B;
         let typed = match base {
             B::NumericEquals
@@ -116,10 +107,7 @@ impl Prepared {
             _ => Typed::Text,
         };
         Self {
-            key: key.clone(),
             lowercase_key: key.to_lowercase().into(),
-            values: values.clone(),
-            base,
             variables: values.iter().any(|v| has_variable(v)),
             typed,
         }
@@ -138,14 +126,19 @@ impl Condition {
         }
     }
 
-    /// What was read from the key and values when the condition was built, unless
-    /// `operator`, `key` or `values` have been replaced since.
-    fn prepared(&self) -> Option<&Prepared> {
-        let p = &self.prepared;
-        (p.base == self.operator.base
-            && Arc::ptr_eq(&p.key, &self.key)
-            && Arc::ptr_eq(&p.values, &self.values))
-        .then_some(p)
+    /// The operator.
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+
+    /// The condition key, as written (compared case-insensitively).
+    pub fn key(&self) -> &Arc<str> {
+        &self.key
+    }
+
+    /// The policy values, numbers and booleans as their JSON text.
+    pub fn values(&self) -> &Arc<[String]> {
+        &self.values
     }
 }
 
@@ -417,11 +410,8 @@ impl Condition {
         resolve_variables: bool,
     ) -> Result<(), ConditionMismatch> {
         let base = self.operator.base;
-        let prepared = self.prepared();
-        let entry = match prepared {
-            Some(p) => context.get_lowercase(&p.lowercase_key),
-            None => context.get(&self.key),
-        };
+        let prepared = &self.prepared;
+        let entry = context.get_lowercase(&prepared.lowercase_key);
 
         if base == BaseOperator::Null {
             // "Null": "true" holds when the key is absent, "false" when it is present.
@@ -443,34 +433,28 @@ impl Condition {
         }
 
         let resolve = resolve_variables && base.takes_variables();
-        let variables = match prepared {
-            Some(p) => p.variables,
-            None => self.values.iter().any(|v| has_variable(v)),
-        };
-        if !(resolve && variables) {
+        if !(resolve && prepared.variables) {
             // No `${...}` to substitute: every value is its own pattern and its own text, as
             // `substitute` would compile it; nothing is compiled or copied unless it fails.
             let failed = |reason| self.mismatch(entry, reason, self.values.clone(), Vec::new());
-            if let Some(typed) = prepared.map(|p| &p.typed) {
-                // Numbers, dates and networks were parsed when the condition was built; the
-                // request value is parsed once, not once per policy value.
-                match typed {
-                    Typed::Text => {}
-                    Typed::Numbers(policy) => {
-                        return self
-                            .decide(entry, |r| numbers_match(base, policy, r))
-                            .map_err(failed);
-                    }
-                    Typed::Dates(policy) => {
-                        return self
-                            .decide(entry, |r| dates_match(base, policy, r))
-                            .map_err(failed);
-                    }
-                    Typed::Networks(policy) => {
-                        return self
-                            .decide(entry, |r| networks_match(policy, r))
-                            .map_err(failed);
-                    }
+            // Numbers, dates and networks were parsed when the condition was built; the
+            // request value is parsed once, not once per policy value.
+            match &prepared.typed {
+                Typed::Text => {}
+                Typed::Numbers(policy) => {
+                    return self
+                        .decide(entry, |r| numbers_match(base, policy, r))
+                        .map_err(failed);
+                }
+                Typed::Dates(policy) => {
+                    return self
+                        .decide(entry, |r| dates_match(base, policy, r))
+                        .map_err(failed);
+                }
+                Typed::Networks(policy) => {
+                    return self
+                        .decide(entry, |r| networks_match(policy, r))
+                        .map_err(failed);
                 }
             }
             let values = self

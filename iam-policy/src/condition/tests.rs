@@ -39,14 +39,6 @@ fn run(table: &[Case]) {
             }
         }
         let got = condition.evaluate(&context, true);
-        // The same values in another allocation are not what was prepared: the path that
-        // reads them from text per request must decide, and explain, exactly the same.
-        let unprepared = Condition {
-            values: condition.values.iter().cloned().collect(),
-            ..condition.clone()
-        };
-        assert!(unprepared.prepared().is_none());
-        assert_eq!(unprepared.evaluate(&context, true), got, "case {i}");
         assert_eq!(
             got.is_ok(),
             case.holds,
@@ -400,10 +392,11 @@ fn unresolved_variable_is_left_out_of_policy_values() {
     );
     let context = Context::new().with("k", "v");
     assert!(condition.evaluate(&context, true).is_ok());
-    let positive = Condition {
-        operator: Operator::parse("StringEquals").unwrap(),
-        ..condition
-    };
+    let positive = Condition::new(
+        Operator::parse("StringEquals").unwrap(),
+        condition.key().clone(),
+        condition.values().clone(),
+    );
     let err = positive.evaluate(&context, true).unwrap_err();
     assert_eq!(err.unresolved, vec!["${aws:userid}"]);
 }
@@ -421,25 +414,4 @@ fn mismatch_display_shows_compared_values() {
         err.to_string(),
         "condition `StringEquals` on `oidc.example/id/X:sub` failed: request value `system:serviceaccount:other:sa` against policy values `system:serviceaccount:curity:dynamo-sa`"
     );
-}
-
-#[test]
-fn replaced_values_or_operator_are_not_read_from_the_preparation() {
-    let mut condition = Condition::new(
-        Operator::parse("NumericLessThan").unwrap(),
-        "k".into(),
-        vec!["10".to_owned()].into(),
-    );
-    let context = Context::new().with("k", "20");
-    assert!(condition.evaluate(&context, true).is_err());
-    condition.values = vec!["30".to_owned()].into();
-    assert!(condition.evaluate(&context, true).is_ok());
-    condition.operator = Operator::parse("NumericGreaterThan").unwrap();
-    assert!(condition.evaluate(&context, true).is_err());
-    condition.operator = Operator::parse("IpAddress").unwrap();
-    condition.values = vec!["10.0.0.0/8".to_owned()].into();
-    let context = Context::new().with("k", "10.1.2.3");
-    assert!(condition.evaluate(&context, true).is_ok());
-    condition.key = "other".into();
-    assert!(condition.evaluate(&context, true).is_err());
 }

@@ -517,7 +517,7 @@ mod tests {
         let p = policy(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
             "Condition": {"Bool": {"aws:SecureTransport": false}, "NumericLessThan": {"s3:max-keys": [10, "20"]}}}]}))
         .unwrap();
-        assert_eq!(p.statements[0].conditions[0].values[..], ["false"]);
-        assert_eq!(p.statements[0].conditions[1].values[..], ["10", "20"]);
+        assert_eq!(p.statements[0].conditions[0].values()[..], ["false"]);
+        assert_eq!(p.statements[0].conditions[1].values()[..], ["10", "20"]);
     }
 }
