@@ -107,6 +107,15 @@ pub async fn pod_sdk_config(stack: &Stack, namespace: &str, name: &str) -> aws_c
     pod_config_loader(stack.state_dir(), vars).load().await
 }
 
+/// An STS client configuration for a stack's `endpoint` (region `eu-west-1`), without
+/// credentials: callers add what their case needs (time source, credentials, retries).
+pub fn sts_config(endpoint: impl Into<String>) -> aws_sdk_sts::config::Builder {
+    aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+        .endpoint_url(endpoint)
+}
+
 /// A client straight to the backend, bypassing the gateway, to check what it holds.
 pub fn backend_client(region: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()

@@ -26,13 +26,7 @@ async fn an_inline_session_policy_narrows_the_role_at_the_gateway() {
             stack.clock().now(),
         )
         .unwrap();
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(stack.endpoint())
-            .build(),
-    );
+    let sts = aws_sdk_sts::Client::from_conf(irsa_tests::sts_config(stack.endpoint()).build());
     let assumed = sts
         .assume_role_with_web_identity()
         .role_arn("arn:aws:iam::111122223333:role/curity-dynamodb")

@@ -5,7 +5,6 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use aws_config::BehaviorVersion;
 use aws_sdk_sts::error::ProvideErrorMetadata as _;
 use irsa_core::clock::Clock as _;
 use irsa_harness::stack::Stack;
@@ -273,11 +272,7 @@ fn matches(expected: &str, got: &str) -> bool {
 async fn each_web_identity_failure_reaches_the_rust_sdk_with_awss_code_status_and_text() {
     let (stacks, cases) = all_cases("sts-errors-rust").await;
     for (endpoint, case) in cases {
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(endpoint)
-            .build();
+        let config = irsa_tests::sts_config(endpoint).build();
         let client = aws_sdk_sts::Client::from_conf(config);
         let get = |k: &str| {
             case.params
@@ -415,10 +410,7 @@ async fn signed_get_caller_identity_errors_have_the_query_front_ends_codes() {
         } else {
             now - std::time::Duration::from_secs(skew.unsigned_abs())
         };
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(stack.endpoint())
+        let config = irsa_tests::sts_config(stack.endpoint())
             .time_source(aws_smithy_async::time::StaticTimeSource::new(at))
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .credentials_provider(aws_sdk_sts::config::Credentials::new(
@@ -475,10 +467,7 @@ async fn signed_get_caller_identity_errors_have_the_query_front_ends_codes() {
     // With its default retries, the SDK reads the server's `Date`, corrects its skew and
     // succeeds on the second attempt, as against AWS.
     let behind = std::time::SystemTime::now() - std::time::Duration::from_secs(1200);
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-        .endpoint_url(stack.endpoint())
+    let config = irsa_tests::sts_config(stack.endpoint())
         .time_source(aws_smithy_async::time::StaticTimeSource::new(behind))
         .credentials_provider(aws_sdk_sts::config::Credentials::new(
             admin.id.clone(),
@@ -505,13 +494,7 @@ async fn an_expired_session_and_a_missing_signature_get_the_query_front_ends_cod
         .unwrap()
         .mint(&spec("curity", "sts.amazonaws.com", 86_400), now)
         .unwrap();
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(stack.endpoint())
-            .build(),
-    );
+    let sts = aws_sdk_sts::Client::from_conf(irsa_tests::sts_config(stack.endpoint()).build());
     let assumed = sts
         .assume_role_with_web_identity()
         .role_arn(ROLE)
@@ -527,10 +510,7 @@ async fn an_expired_session_and_a_missing_signature_get_the_query_front_ends_cod
     let later = std::time::UNIX_EPOCH
         + std::time::Duration::from_secs(u64::try_from(stack.clock().now()).unwrap());
     let client = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(stack.endpoint())
+        irsa_tests::sts_config(stack.endpoint())
             .time_source(aws_smithy_async::time::StaticTimeSource::new(later))
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .credentials_provider(aws_sdk_sts::config::Credentials::new(
