@@ -29,9 +29,9 @@ use aws_types::SdkConfig;
 use aws_types::os_shim_internal::Env;
 use irsa_core::World;
 
-use crate::clock::HarnessClock;
-use crate::dynamodb_local::ProvisionOptions;
-use crate::imds::{ImdsServer, NodeRole};
+use crate::stack::clock::HarnessClock;
+use crate::backend::dynamodb_local::ProvisionOptions;
+use crate::stack::imds::{ImdsServer, NodeRole};
 use crate::stack::{Stack, StackConfig};
 
 /// Where the world comes from: a world file (YAML) or a [`World`] built in code.
@@ -121,7 +121,7 @@ impl HarnessBuilder {
                     .map_err(|e| anyhow!("{e}"))?
                     .world;
                 if self.node_role.is_none() {
-                    self.node_role = crate::imds::load_node_role(&path, &world)?;
+                    self.node_role = crate::stack::imds::load_node_role(&path, &world)?;
                 }
                 world
             }
@@ -212,7 +212,7 @@ impl Harness {
     pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
         let env = self.running().pod_env(namespace, name)?;
         Ok(match &self.imds {
-            Some(imds) => crate::imds::with_pod_imds(env, imds),
+            Some(imds) => crate::stack::imds::with_pod_imds(env, imds),
             None => env,
         })
     }
@@ -227,7 +227,7 @@ impl Harness {
     ) -> anyhow::Result<Vec<(String, String)>> {
         let env = self.pod_env(namespace, name)?;
         let dir = self.state_dir.join("profiles").join(namespace).join(name);
-        crate::profile::write_profile(&dir, profile, &env)
+        crate::pod::profile::write_profile(&dir, profile, &env)
     }
 
     /// The instance metadata service, when the world declares `node_role:`.
@@ -291,7 +291,7 @@ impl Harness {
 
     /// The audit records so far (CloudTrail-shaped, one per STS or DynamoDB call), oldest first.
     pub fn audit(&self) -> anyhow::Result<Vec<serde_json::Value>> {
-        crate::audit::read(&self.state_dir)
+        crate::stack::audit::read(&self.state_dir)
     }
 
     /// Stop everything and wait until the backend is gone.

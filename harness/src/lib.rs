@@ -1,23 +1,10 @@
 #![doc = include_str!("../README.md")]
 
-pub mod audit;
-pub mod cache;
-pub mod client;
-pub mod clock;
-pub mod control;
-pub mod curity_sim;
-pub mod doctor;
-pub mod dynamodb_local;
-pub mod edge;
+pub mod backend;
+pub mod cli;
 pub mod harness;
-pub mod imds;
-pub mod inject;
-pub mod kube_api;
-pub mod pod_identity;
-pub mod profile;
-pub mod python;
-pub mod run;
-pub mod simulate;
+pub mod pod;
+pub mod runner;
 pub mod stack;
 pub mod world_file;
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Parser, Subcommand};
-use irsa_harness::dynamodb_local::ProvisionOptions;
+use irsa_harness::backend::dynamodb_local::ProvisionOptions;
 use irsa_harness::stack::{Stack, StackConfig};
 
 #[derive(Debug, Parser)]
@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Decide one request against IAM policy files and explain why (or answer JSON lines on stdin with `--jsonl`).
-    Simulate(irsa_harness::simulate::SimulateArgs),
+    Simulate(irsa_harness::cli::simulate::SimulateArgs),
     /// Start the stack (issuers, STS, DynamoDB gateway, DynamoDB Local) for a world and keep it running.
     Up {
         #[arg(long, env = "IRSA_WORLD")]
@@ -68,26 +68,26 @@ enum Command {
         state_dir: PathBuf,
     },
     /// Print a manifest as the EKS pod-identity webhook would admit its pods (env, projected token volume, mount).
-    Inject(irsa_harness::inject::InjectArgs),
+    Inject(irsa_harness::pod::inject::InjectArgs),
     /// Serve the pod-identity webhook's AdmissionReview endpoint (plain HTTP on 127.0.0.1).
     Webhook {
         #[command(flatten)]
-        inject: irsa_harness::inject::InjectArgs,
+        inject: irsa_harness::pod::inject::InjectArgs,
         #[arg(long, default_value_t = 8443)]
         port: u16,
     },
     /// Perform the Curity Identity Server's DynamoDB access pattern with the default credential chain and print what was allowed (run it under `irsa exec`).
-    CuritySim(irsa_harness::curity_sim::CuritySimArgs),
+    CuritySim(irsa_harness::cli::curity_sim::CuritySimArgs),
     /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
     Doctor,
     /// Read or move the clock of a running `irsa up` (found by `--state-dir`).
-    Clock(irsa_harness::control::ClockArgs),
+    Clock(irsa_harness::stack::control::ClockArgs),
     /// Print a service account's token from a running `irsa up`, optionally with overrides that reproduce STS failures.
-    Token(irsa_harness::control::TokenArgs),
+    Token(irsa_harness::stack::control::TokenArgs),
     /// Give a cluster's issuer a new signing key in a running `irsa up`, keeping or dropping the old one.
-    RotateKey(irsa_harness::control::RotateKeyArgs),
+    RotateKey(irsa_harness::stack::control::RotateKeyArgs),
     /// Take a cluster's issuer down for STS, or bring it back, in a running `irsa up`.
-    Issuer(irsa_harness::control::IssuerArgs),
+    Issuer(irsa_harness::stack::control::IssuerArgs),
     /// Run scenario files (or folders of them) and print the allow/deny table.
     Run {
         #[arg(required = true)]
@@ -163,7 +163,7 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Simulate(args) => {
-            let code = irsa_harness::simulate::run(
+            let code = irsa_harness::cli::simulate::run(
                 &args,
                 std::io::stdin().lock(),
                 std::io::stdout().lock(),
@@ -187,10 +187,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             denied,
             last,
         } => {
-            let records = irsa_harness::audit::read(&state_dir)?;
+            let records = irsa_harness::stack::audit::read(&state_dir)?;
             print!(
                 "{}",
-                irsa_harness::audit::render_table(&records, denied, last)
+                irsa_harness::stack::audit::render_table(&records, denied, last)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -198,18 +198,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             request_id,
             state_dir,
         } => {
-            let records = irsa_harness::audit::read(&state_dir)?;
-            print!("{}", irsa_harness::audit::explain(&records, &request_id)?);
+            let records = irsa_harness::stack::audit::read(&state_dir)?;
+            print!("{}", irsa_harness::stack::audit::explain(&records, &request_id)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::CuritySim(args) => Ok(ExitCode::from(irsa_harness::curity_sim::main(&args).await)),
+        Command::CuritySim(args) => Ok(ExitCode::from(irsa_harness::cli::curity_sim::main(&args).await)),
         Command::Doctor => {
-            let checks = irsa_harness::doctor::evaluate(&irsa_harness::doctor::gather().await);
-            print!("{}", irsa_harness::doctor::render(&checks));
-            Ok(ExitCode::from(irsa_harness::doctor::exit_code(&checks)))
+            let checks = irsa_harness::cli::doctor::evaluate(&irsa_harness::cli::doctor::gather().await);
+            print!("{}", irsa_harness::cli::doctor::render(&checks));
+            Ok(ExitCode::from(irsa_harness::cli::doctor::exit_code(&checks)))
         }
         Command::Inject(args) => {
-            irsa_harness::inject::run_inject(
+            irsa_harness::pod::inject::run_inject(
                 &args,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
@@ -217,23 +217,23 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Webhook { inject, port } => {
-            irsa_harness::inject::serve_webhook(&inject, port).await?;
+            irsa_harness::pod::inject::serve_webhook(&inject, port).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Clock(args) => {
-            irsa_harness::control::run_clock(&args).await?;
+            irsa_harness::stack::control::run_clock(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => {
-            irsa_harness::control::run_token(&args).await?;
+            irsa_harness::stack::control::run_token(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::RotateKey(args) => {
-            irsa_harness::control::run_rotate_key(&args).await?;
+            irsa_harness::stack::control::run_rotate_key(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Issuer(args) => {
-            irsa_harness::control::run_issuer(&args).await?;
+            irsa_harness::stack::control::run_issuer(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -243,8 +243,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             json,
             backend,
         } => {
-            let files = irsa_harness::run::collect_files(&paths)?;
-            let report = irsa_harness::run::run(&files, &backend.options(), &state_dir).await?;
+            let files = irsa_harness::runner::collect_files(&paths)?;
+            let report = irsa_harness::runner::run(&files, &backend.options(), &state_dir).await?;
             print!("{}", report.render_table());
             if let Some(path) = junit {
                 std::fs::write(&path, report.render_junit())
@@ -277,7 +277,7 @@ async fn up(
         dynamodb,
     })
     .await?;
-    let imds = irsa_harness::imds::serve_for_stack(&stack, &world).await?;
+    let imds = irsa_harness::stack::imds::serve_for_stack(&stack, &world).await?;
     println!("irsa: endpoint {}", stack.endpoint());
     if let Some(imds) = &imds {
         println!(
@@ -433,7 +433,7 @@ fn exec(
     }
     if let Some(profile) = profile {
         let dir = state_dir.join("profiles").join(namespace).join(name);
-        vars = irsa_harness::profile::write_profile(&dir, profile, &vars)
+        vars = irsa_harness::pod::profile::write_profile(&dir, profile, &vars)
             .with_context(|| format!("writing the `{profile}` profile for `{service_account}`"))?;
     }
     child.envs(vars);

@@ -1,5 +1,16 @@
 //! A running harness: cluster issuers, STS, the DynamoDB gateway and its backend on one edge
 //! port, the world's tables created, and pods' token files kept fresh as the kubelet does.
+//!
+//! The folder holds the parts a running stack is made of: the edge router, the control server,
+//! each cluster's Kubernetes API slice, instance metadata (IMDS), the harness clock and the
+//! audit trail on disk.
+
+pub mod audit;
+pub mod clock;
+pub mod control;
+pub mod edge;
+pub mod imds;
+pub mod kube_api;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,9 +24,9 @@ use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
 use mock_oidc::{Issuer, Issuers, PrivateCa, Rotation, SigningKey, TokenOverrides, TokenSpec};
 use tokio::sync::watch;
 
-use crate::clock::HarnessClock;
-use crate::dynamodb_local::{self, DynamoDbLocal, ProvisionOptions};
-use crate::edge::{EdgeState, router};
+use crate::stack::clock::HarnessClock;
+use crate::backend::dynamodb_local::{self, DynamoDbLocal, ProvisionOptions};
+use crate::stack::edge::{EdgeState, router};
 
 /// Token lifetime when neither pod nor service account says otherwise (the webhook's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 86_400;
@@ -102,7 +113,7 @@ impl Stack {
         let resource_policies = Arc::new(gateway::resource_policy::ResourcePolicies::new());
         create_tables(&upstream, &world, &resource_policies, clock.now()).await?;
         let audit: Arc<dyn irsa_core::audit::AuditSink> =
-            Arc::new(crate::audit::FileAuditSink::open(&config.state_dir)?);
+            Arc::new(crate::stack::audit::FileAuditSink::open(&config.state_dir)?);
 
         let state = EdgeState {
             sts: mock_sts::StsState {
@@ -159,8 +170,8 @@ impl Stack {
         stack.write_state()?;
         stack.refresher = Some(stack.spawn_token_refresher());
         stack.control = Some(
-            crate::control::serve(
-                crate::control::Handles {
+            crate::stack::control::serve(
+                crate::stack::control::Handles {
                     world: Arc::clone(&stack.world),
                     issuers: Arc::clone(&stack.issuers),
                     clock: Arc::clone(&stack.clock),
@@ -170,7 +181,7 @@ impl Stack {
             )
             .await?,
         );
-        stack.kube_api = crate::kube_api::serve(
+        stack.kube_api = crate::stack::kube_api::serve(
             &stack.world,
             &stack.issuers,
             stack.clock.clone() as Arc<dyn Clock>,
@@ -206,7 +217,7 @@ impl Stack {
     /// `DIR/kubeconfig`: a context per cluster's Kubernetes API (TokenRequest), for `kubectl`
     /// and kube-rs.
     pub fn kubeconfig(&self) -> PathBuf {
-        crate::kube_api::kubeconfig_path(&self.state_dir)
+        crate::stack::kube_api::kubeconfig_path(&self.state_dir)
     }
 
     /// The harness clock itself, e.g. to give an SDK a time source that follows it.
@@ -425,8 +436,8 @@ impl Stack {
             backend.shutdown().await;
         }
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
-        let _ = std::fs::remove_file(self.state_dir.join(crate::control::CONTROL_FILE));
-        let _ = std::fs::remove_file(self.state_dir.join(crate::control::SECRET_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::CONTROL_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::SECRET_FILE));
     }
 }
 
@@ -450,8 +461,8 @@ impl Drop for Stack {
         }
         // The backend's own Drop kills its process.
         let _ = std::fs::remove_file(self.state_dir.join("stack.json"));
-        let _ = std::fs::remove_file(self.state_dir.join(crate::control::CONTROL_FILE));
-        let _ = std::fs::remove_file(self.state_dir.join(crate::control::SECRET_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::CONTROL_FILE));
+        let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::SECRET_FILE));
     }
 }
 
@@ -591,7 +602,7 @@ pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The variables the pod-identity webhook injects (computed by [`crate::pod_identity`], as EKS
+/// The variables the pod-identity webhook injects (computed by [`crate::pod::webhook_mutation`], as EKS
 /// would for this world's region, with the token path mapped to the local token file), then the
 /// harness's own endpoint variables on top. `AWS_ENDPOINT_URL` (all services) also points here,
 /// so an SDK call to any other service reaches the harness and fails loudly instead of going to
@@ -602,11 +613,11 @@ pub fn pod_env(
     token_file: &Path,
     endpoint: &str,
 ) -> Vec<(String, String)> {
-    let config = crate::pod_identity::WebhookConfig::eks(&world.region);
-    let mut env = match crate::pod_identity::identity(&sa.annotations, &Default::default(), &config)
+    let config = crate::pod::webhook_mutation::WebhookConfig::eks(&world.region);
+    let mut env = match crate::pod::webhook_mutation::identity(&sa.annotations, &Default::default(), &config)
     {
         Some(identity) => {
-            crate::pod_identity::injected_env(&identity, &config, &token_file.display().to_string())
+            crate::pod::webhook_mutation::injected_env(&identity, &config, &token_file.display().to_string())
         }
         // The webhook leaves such a pod alone. Harness addition (not what EKS injects): the
         // region, which a real pod's SDK would find through instance metadata.

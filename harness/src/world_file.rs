@@ -369,7 +369,7 @@ impl Resolver {
                 "roles",
                 "tables",
                 "oidc_providers",
-                // Read by `crate::imds` beside the world.
+                // Read by `crate::stack::imds` beside the world.
                 "node_role",
                 "users",
             ],

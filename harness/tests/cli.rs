@@ -134,7 +134,7 @@ fn irsa_run_exits_2_naming_every_problem_of_a_bad_scenario() {
 fn aws_cli_under_irsa_exec_reads_and_writes_curity_tables_and_is_denied_elsewhere() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with the AWS CLI from PyPI");
     let state = scratch("up");
     let home = scratch("home");
@@ -307,7 +307,7 @@ print(json.dumps(out))
 fn boto3_under_irsa_exec_reads_and_writes_curity_tables_and_sees_aws_denials() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with boto3 from PyPI");
     let state = scratch("boto3");
     let (up, _endpoint) = irsa_up(&state);

@@ -1,7 +1,7 @@
 //! The Docker path cannot run on every machine (no engine in CI here), so its files are checked
 //! against the code they must agree with.
 
-use irsa_harness::dynamodb_local::docker::{DOCKER_IMAGE, DOCKER_TAG, container_cmd};
+use irsa_harness::backend::dynamodb_local::docker::{DOCKER_IMAGE, DOCKER_TAG, container_cmd};
 use serde_json::Value;
 
 fn compose() -> Value {

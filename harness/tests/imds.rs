@@ -6,7 +6,7 @@ use tokio::process::Command;
 
 use irsa_harness::Harness;
 use irsa_harness::aws_sdk_dynamodb::types::AttributeValue;
-use irsa_harness::imds::NodeRole;
+use irsa_harness::stack::imds::NodeRole;
 
 const WORLD: &str = "tests/fixtures/node-world.yaml";
 const NODE_ARN_PREFIX: &str = "arn:aws:sts::111122223333:assumed-role/eks-node/";
@@ -100,7 +100,7 @@ async fn hop_limit_one_keeps_pods_out_of_instance_metadata() {
 
 #[tokio::test]
 async fn boto3_on_the_node_uses_imds_v2() {
-    let tools = match irsa_harness::python::ensure_python_tools().await {
+    let tools = match irsa_harness::backend::python::ensure_python_tools().await {
         Ok(tools) => tools,
         Err(e) => panic!("the pinned boto3 venv is required: {e}"),
     };
@@ -148,7 +148,7 @@ print("put ok")
 /// `irsa exec` as the unannotated service account.
 #[tokio::test]
 async fn boto3_pod_without_annotation_under_irsa_exec_runs_as_the_node_role() {
-    let tools = match irsa_harness::python::ensure_python_tools().await {
+    let tools = match irsa_harness::backend::python::ensure_python_tools().await {
         Ok(tools) => tools,
         Err(e) => panic!("the pinned boto3 venv is required: {e}"),
     };

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use irsa_harness::inject::{inject_manifest, parse_manifest};
-use irsa_harness::pod_identity::WebhookConfig;
+use irsa_harness::pod::inject::{inject_manifest, parse_manifest};
+use irsa_harness::pod::webhook_mutation::WebhookConfig;
 
 fn world_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/worlds/curity.yaml")

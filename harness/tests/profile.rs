@@ -38,7 +38,7 @@ async fn rust_sdk_assumes_the_role_through_a_web_identity_profile() {
 
 #[tokio::test]
 async fn boto3_under_irsa_exec_profile_reads_the_written_profile() {
-    let tools = match irsa_harness::python::ensure_python_tools().await {
+    let tools = match irsa_harness::backend::python::ensure_python_tools().await {
         Ok(tools) => tools,
         Err(e) => panic!("the pinned boto3 venv is required: {e}"),
     };

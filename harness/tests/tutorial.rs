@@ -54,7 +54,7 @@ fn ok(out: &Output, what: &str) -> String {
 fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with the AWS CLI from PyPI");
     let state = scratch("state");
     let work = scratch("work");
@@ -356,7 +356,7 @@ fn the_tutorial_runs_verbatim_with_the_aws_cli_against_irsa_up() {
 fn the_iam_api_enforces_the_signing_users_policies() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with the AWS CLI from PyPI");
     let state = scratch("state-auditor");
     let work = scratch("work-auditor");
@@ -417,7 +417,7 @@ fn the_iam_api_enforces_the_signing_users_policies() {
 fn the_aws_cli_disk_cache_hides_a_later_sts_refusal_unless_home_is_fresh() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with the AWS CLI from PyPI");
     let state = scratch("state-cache");
     let work = scratch("work-cache");

@@ -3,7 +3,7 @@
 //!
 //! Each build lands in `cache_dir()/interop-<sdk>-<hash>`, where the hash covers the program's
 //! sources, its dependency pins and the toolchain's version, through
-//! [`irsa_harness::cache::install_once`] (install lock, staging directory, rename), so concurrent
+//! [`irsa_harness::backend::cache::install_once`] (install lock, staging directory, rename), so concurrent
 //! test processes build once and a killed build leaves nothing behind. Downloads go to caches
 //! under the same directory (`maven/`, `go/`, `npm-cache/`); every fetch is tried offline first,
 //! so a source change after the first run rebuilds without the network. A second run of an
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
-use irsa_harness::cache::{cache_dir, install_once, with_install_lock};
+use irsa_harness::backend::cache::{cache_dir, install_once, with_install_lock};
 
 /// The Java SDK v2 versions the suite builds: the one Curity's DynamoDB plugin pins, the first
 /// that reads `AWS_ENDPOINT_URL_*` (its 2.28.1 changelog entry), and a current one.
@@ -254,7 +254,7 @@ pub fn ensure_libfaketime() -> anyhow::Result<PathBuf> {
 
 /// `NAME` on `PATH`, or an error saying the suite cannot run that SDK without it.
 pub fn tool(name: &str) -> anyhow::Result<PathBuf> {
-    irsa_harness::dynamodb_local::jar::find_on_path(name).with_context(|| {
+    irsa_harness::backend::dynamodb_local::jar::find_on_path(name).with_context(|| {
         format!("`{name}` is not on PATH: the interop suite cannot build that SDK's client")
     })
 }
@@ -304,7 +304,7 @@ fn run(command: &mut Command, name: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let tail =
-        |bytes: &[u8]| irsa_harness::dynamodb_local::jar::tail(&String::from_utf8_lossy(bytes), 15);
+        |bytes: &[u8]| irsa_harness::backend::dynamodb_local::jar::tail(&String::from_utf8_lossy(bytes), 15);
     bail!(
         "`{name}` failed ({}):\n{}\n{}",
         output.status,

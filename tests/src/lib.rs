@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_types::os_shim_internal::Env;
-use irsa_harness::dynamodb_local::{ProvisionOptions, provision};
+use irsa_harness::backend::dynamodb_local::{ProvisionOptions, provision};
 use irsa_harness::stack::{Stack, StackConfig};
 
 pub mod interop;

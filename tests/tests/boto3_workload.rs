@@ -16,7 +16,7 @@ async fn run_script(
     name: &str,
     args: &[&str],
 ) -> BTreeMap<String, Value> {
-    let tools = irsa_harness::python::ensure_python_tools()
+    let tools = irsa_harness::backend::python::ensure_python_tools()
         .await
         .expect("the Python venv with boto3");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("boto3/curity_workload.py");

@@ -20,7 +20,7 @@ for service, prefix in (("dynamodb", "DynamoDB_20120810"), ("dynamodbstreams", "
 fn the_classified_operation_list_is_exactly_botocores() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tools = runtime
-        .block_on(irsa_harness::python::ensure_python_tools())
+        .block_on(irsa_harness::backend::python::ensure_python_tools())
         .expect("a venv with botocore from PyPI");
     let out = Command::new(&tools.python)
         .args(["-c", LIST_MODEL])

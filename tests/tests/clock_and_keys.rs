@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sts::error::ProvideErrorMetadata as _;
 use aws_types::sdk_config::TimeSource;
 use irsa_core::clock::Clock as _;
-use irsa_harness::clock::HarnessClock;
-use irsa_harness::control::{ControlClient, TokenBody};
+use irsa_harness::stack::clock::HarnessClock;
+use irsa_harness::stack::control::{ControlClient, TokenBody};
 use irsa_harness::stack::{Stack, token_path, write_token};
 
 const NO_KEY: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
@@ -362,7 +362,7 @@ async fn the_sdk_corrects_its_skew_from_the_real_time_date_header_and_retries() 
     // (the real time, as AWS's) and retry once corrected, as it does against AWS.
     let behind = pod_config(&stack, OffsetClock(-20 * 60)).await;
     assert_eq!(get_item(&behind).await, Ok(()));
-    let refused: Vec<serde_json::Value> = irsa_harness::audit::read(stack.state_dir())
+    let refused: Vec<serde_json::Value> = irsa_harness::stack::audit::read(stack.state_dir())
         .expect("audit trail")
         .into_iter()
         .filter(|r| r["errorCode"] == "InvalidSignatureException")
@@ -382,7 +382,7 @@ async fn the_sdk_corrects_its_skew_from_the_real_time_date_header_and_retries() 
 
 /// How many `AssumeRoleWithWebIdentity` calls the audit trail holds.
 fn assume_calls(stack: &Stack) -> usize {
-    irsa_harness::audit::read(stack.state_dir())
+    irsa_harness::stack::audit::read(stack.state_dir())
         .expect("audit trail")
         .iter()
         .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity")

@@ -3,7 +3,7 @@
 //! cluster cannot assume the other cluster's role.
 
 use aws_sdk_sts::error::ProvideErrorMetadata as _;
-use irsa_harness::dynamodb_local::ProvisionOptions;
+use irsa_harness::backend::dynamodb_local::ProvisionOptions;
 use irsa_harness::stack::{Stack, StackConfig};
 
 const EAST: &str = "oidc.eks.eu-west-1.amazonaws.com/id/EA57000000000000000000000000000E";

@@ -87,7 +87,7 @@ impl Run {
             "exit: {}\nstdout:\n{}\nstderr (end):\n{}",
             self.status,
             self.stdout,
-            irsa_harness::dynamodb_local::jar::tail(&self.stderr, 20)
+            irsa_harness::backend::dynamodb_local::jar::tail(&self.stderr, 20)
         )
     }
 }
@@ -121,7 +121,7 @@ async fn install_clients() -> (Vec<Client>, Vec<String>) {
     }
     let go = tokio::task::spawn_blocking(interop::ensure_go_client);
     let js = tokio::task::spawn_blocking(interop::ensure_js_client);
-    let python = irsa_harness::python::ensure_python_tools().await;
+    let python = irsa_harness::backend::python::ensure_python_tools().await;
     for (version, task) in java {
         match task.await.expect("java install task") {
             Ok(c) => clients.push(Client {
@@ -257,7 +257,7 @@ fn cli_error_code(stderr: &str) -> Option<String> {
 }
 
 async fn run_cli(aws: &Path, mode: &str, id: &str, env: &[(String, String)]) -> Run {
-    let version = irsa_harness::python::PINS
+    let version = irsa_harness::backend::python::PINS
         .iter()
         .find_map(|p| p.strip_prefix("awscli=="))
         .unwrap_or("?");
@@ -527,7 +527,7 @@ async fn run_rust(stack: &Stack, mode: &str, id: &str, env: Vec<(String, String)
 
 /// `AssumeRoleWithWebIdentity` records in the stack's audit trail: (allowed, refused).
 fn arwwi_counts(stack: &Stack) -> (usize, usize) {
-    let records = irsa_harness::audit::read(stack.state_dir()).unwrap_or_default();
+    let records = irsa_harness::stack::audit::read(stack.state_dir()).unwrap_or_default();
     let arwwi = records
         .iter()
         .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity");
@@ -1237,7 +1237,7 @@ impl Driver {
 
 /// The `Expiration` of the latest credentials STS issued in this stack.
 fn latest_expiration(stack: &Stack) -> Option<i64> {
-    let records = irsa_harness::audit::read(stack.state_dir()).ok()?;
+    let records = irsa_harness::stack::audit::read(stack.state_dir()).ok()?;
     let text = records
         .iter()
         .rev()

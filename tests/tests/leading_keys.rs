@@ -267,7 +267,7 @@ async fn the_audit_trail_records_each_call_with_its_decision_and_no_secrets() {
         denied["requestParameters"]["key"]["tenant"],
         "HIDDEN_DUE_TO_SECURITY_REASONS"
     );
-    let trace = irsa_harness::audit::explain(&records, &denied_id).expect("explain");
+    let trace = irsa_harness::stack::audit::explain(&records, &denied_id).expect("explain");
     assert!(trace.contains("ImplicitDeny"), "{trace}");
     assert!(trace.contains("dynamodb:LeadingKeys"), "{trace}");
 

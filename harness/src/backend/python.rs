@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::cache::{self, CacheError};
+use crate::backend::cache::{self, CacheError};
 
 /// The exact packages installed: the versions probed in `wire-contracts.md` §0 and their
 /// dependencies as pip resolved them (checked compatible), so every machine gets the same set.
@@ -93,7 +93,7 @@ pub async fn ensure_python_tools() -> Result<PythonTools, PythonError> {
 /// The blocking body of [`ensure_python_tools`].
 pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
     let python3 =
-        crate::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+        crate::backend::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
     let interpreter = interpreter_identity(&python3)?;
     let name = entry_name(PINS, &interpreter);
     let cache_dir = cache::cache_dir()?;
@@ -113,7 +113,7 @@ pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
 /// The cached venv if it is complete, without installing anything (for `irsa doctor`).
 pub fn cached_python_tools() -> Result<Option<PythonTools>, PythonError> {
     let python3 =
-        crate::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+        crate::backend::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
     let name = entry_name(PINS, &interpreter_identity(&python3)?);
     let dir = cache::cache_dir()?.join(name);
     if dir.join(MARKER).is_file() {
@@ -222,7 +222,7 @@ fn tool_failed(name: &str, output: &std::process::Output) -> PythonError {
     PythonError::ToolFailed {
         command: name.to_owned(),
         status: output.status.to_string(),
-        stderr: crate::dynamodb_local::jar::tail(&String::from_utf8_lossy(&output.stderr), 5),
+        stderr: crate::backend::dynamodb_local::jar::tail(&String::from_utf8_lossy(&output.stderr), 5),
     }
 }
 

@@ -419,7 +419,7 @@ mod tests {
 
     fn imds(node: NodeRole) -> Imds {
         let world = crate::world_file::parse(
-            include_str!("../tests/fixtures/node-world.yaml"),
+            include_str!("../../tests/fixtures/node-world.yaml"),
             Path::new(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/fixtures/node-world.yaml"
@@ -430,7 +430,7 @@ mod tests {
             world: Arc::new(world),
             node,
             sessions: Arc::new(irsa_core::MemorySessionStore::new()),
-            clock: Arc::new(crate::clock::HarnessClock::new()),
+            clock: Arc::new(crate::stack::clock::HarnessClock::new()),
             tokens: Mutex::new(HashMap::new()),
             session: Mutex::new(None),
         }
@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn node_role_section_is_checked() {
         let world = crate::world_file::parse(
-            include_str!("../tests/fixtures/node-world.yaml"),
+            include_str!("../../tests/fixtures/node-world.yaml"),
             Path::new(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/fixtures/node-world.yaml"

@@ -25,7 +25,7 @@ use mock_oidc::{Issuers, KeyChoice, Rotation, TokenOverrides};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::clock::HarnessClock;
+use crate::stack::clock::HarnessClock;
 
 /// `DIR/control.json`: where the control API listens.
 pub const CONTROL_FILE: &str = "control.json";

@@ -119,7 +119,7 @@ where
 /// filesystem). A failed or killed install therefore never leaves `<dir>/<name>` behind.
 ///
 /// Only for content that does not embed its own absolute path (a Python venv does; see
-/// [`crate::python`], which commits with a marker file instead).
+/// [`crate::backend::python`], which commits with a marker file instead).
 pub fn install_once<E>(
     dir: &Path,
     name: &str,

@@ -1,6 +1,8 @@
 //! Running scenario files against a stack: each step acts as a pod, calls one operation over
 //! the wire, and is compared with what the file expects.
 
+pub mod client;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,8 @@ use scenarios::{
     WorldNames, WorldRef,
 };
 
-use crate::client::{AwsError, Credentials, WireClient};
-use crate::dynamodb_local::{self, ProvisionOptions};
+use crate::runner::client::{AwsError, Credentials, WireClient};
+use crate::backend::dynamodb_local::{self, ProvisionOptions};
 use crate::stack::{Stack, StackConfig};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +329,7 @@ fn resolve_all(scenarios: Vec<LoadedScenario>) -> anyhow::Result<BTreeMap<WorldK
                         crate::world_file::load(&path)
                             .map_err(|e| e.to_string())
                             .and_then(|l| {
-                                let node = crate::imds::load_node_role(&path, &l.world)
+                                let node = crate::stack::imds::load_node_role(&path, &l.world)
                                     .map_err(|e| e.to_string())?;
                                 Ok((l.world, node))
                             }),
@@ -339,7 +341,7 @@ fn resolve_all(scenarios: Vec<LoadedScenario>) -> anyhow::Result<BTreeMap<WorldK
                 crate::world_file::parse(&value.to_string(), &loaded.file)
                     .map_err(|e| e.to_string())
                     .and_then(|world| {
-                        let node = crate::imds::parse_node_role(value, &world)
+                        let node = crate::stack::imds::parse_node_role(value, &world)
                             .map_err(|e| format!("{}: {e}", loaded.file.display()))?;
                         Ok((world, node))
                     }),
@@ -385,7 +387,7 @@ fn resolve_all(scenarios: Vec<LoadedScenario>) -> anyhow::Result<BTreeMap<WorldK
 pub struct Group {
     pub world: World,
     /// The world's `node_role:`, served on instance metadata.
-    pub node: Option<crate::imds::NodeRole>,
+    pub node: Option<crate::stack::imds::NodeRole>,
     pub scenarios: Vec<ScenarioFile>,
 }
 
@@ -425,7 +427,7 @@ pub async fn run(
         .flat_map(|s| &s.steps)
         .any(|step| matches!(step.action, Action::Exec { .. }))
     {
-        Some(crate::python::ensure_python_tools().await?)
+        Some(crate::backend::python::ensure_python_tools().await?)
     } else {
         None
     };
@@ -452,7 +454,7 @@ pub async fn run(
         })
         .await?;
         let imds = match node {
-            Some(node) => Some(crate::imds::ImdsServer::start(&stack, node).await?),
+            Some(node) => Some(crate::stack::imds::ImdsServer::start(&stack, node).await?),
             None => None,
         };
         let actors = Actors {
@@ -488,7 +490,7 @@ pub async fn run_on(
     stack: &Stack,
     scenarios: &[ScenarioFile],
     actors: &Actors,
-    tools: Option<&crate::python::PythonTools>,
+    tools: Option<&crate::backend::python::PythonTools>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let client = WireClient::new(stack.endpoint())?;
@@ -659,7 +661,7 @@ pub struct AuditExplanation {
 }
 
 fn audit_explanation(stack: &Stack, request_id: &str) -> Option<AuditExplanation> {
-    let records = crate::audit::read(stack.state_dir()).ok()?;
+    let records = crate::stack::audit::read(stack.state_dir()).ok()?;
     let record = records
         .iter()
         .rev()
@@ -809,7 +811,7 @@ async fn credentials_for(
             let endpoint = actors.imds.as_deref().ok_or_else(|| {
                 anyhow!("the world has no `node_role` served on instance metadata")
             })?;
-            Ok(crate::client::imds_credentials(endpoint).await?)
+            Ok(crate::runner::client::imds_credentials(endpoint).await?)
         }
         Actor::ServiceAccount { namespace, name } => {
             let sa = stack
@@ -934,7 +936,7 @@ async fn run_exec(
     stack: &Stack,
     step: &Step,
     argv: &[String],
-    tools: Option<&crate::python::PythonTools>,
+    tools: Option<&crate::backend::python::PythonTools>,
 ) -> anyhow::Result<Outcome> {
     let Actor::ServiceAccount { namespace, name } = &step.actor else {
         return Err(anyhow!("`exec` runs as a service account's pod"));

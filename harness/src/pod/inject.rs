@@ -1,8 +1,8 @@
 //! `irsa inject` and the AdmissionReview endpoint: find the pods in Kubernetes manifests (Pods
 //! and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and
 //! CronJobs), look up their service accounts (world file or ServiceAccount objects in the same
-//! manifest), and apply [`crate::pod_identity::mutate`]. Translation only; the decisions live in
-//! `pod_identity`.
+//! manifest), and apply [`crate::pod::webhook_mutation::mutate`]. Translation only; the decisions live in
+//! `webhook_mutation`.
 //!
 //! The real webhook mutates Pods at admission; mutating a workload's pod template here shows
 //! what each of its pods will get.
@@ -14,7 +14,7 @@ use irsa_core::World;
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{Value, json};
 
-use crate::pod_identity::{self, WebhookConfig};
+use crate::pod::webhook_mutation::{self, WebhookConfig};
 
 /// Service-account annotations by `(namespace, name)`.
 #[derive(Debug, Clone, Default)]
@@ -167,15 +167,15 @@ pub fn inject_documents(
                     "service account `{namespace}/{service_account}` is not in the world file or the manifest; left unchanged"
                 ));
             }
-            Some(sa) => match pod_identity::identity(sa, &pod_annotations, config) {
+            Some(sa) => match webhook_mutation::identity(sa, &pod_annotations, config) {
                 None => {
                     note.reason = Some(format!(
                         "service account `{namespace}/{service_account}` has no `{}` annotation; the webhook leaves the pod alone",
-                        pod_identity::ROLE_ARN_ANNOTATION
+                        webhook_mutation::ROLE_ARN_ANNOTATION
                     ));
                 }
                 Some(identity) => {
-                    pod_identity::mutate(&mut spec, &pod_annotations, &identity, config);
+                    webhook_mutation::mutate(&mut spec, &pod_annotations, &identity, config);
                     *spec_value = merge_spec(spec_value, &spec)?;
                     note.role_arn = Some(identity.role_arn);
                 }
@@ -283,17 +283,17 @@ pub fn admission_review(
         .unwrap_or_else(|| "default".to_owned());
     let Some(identity) = accounts
         .get(namespace, &sa_name)
-        .and_then(|sa| pod_identity::identity(sa, &pod_annotations, config))
+        .and_then(|sa| webhook_mutation::identity(sa, &pod_annotations, config))
     else {
         return answer(json!({}));
     };
     let had_volumes = spec.volumes.as_ref().is_some_and(|v| !v.is_empty());
     let had_init = spec.init_containers.is_some();
-    let mutation = pod_identity::mutate(&mut spec, &pod_annotations, &identity, config);
+    let mutation = webhook_mutation::mutate(&mut spec, &pod_annotations, &identity, config);
     let mut patch = Vec::new();
     if mutation.volume_added {
         let volume =
-            serde_json::to_value(pod_identity::token_volume(&identity)).unwrap_or(Value::Null);
+            serde_json::to_value(webhook_mutation::token_volume(&identity)).unwrap_or(Value::Null);
         if had_volumes {
             patch.push(json!({"op": "add", "path": "/spec/volumes/0", "value": volume}));
         } else {
