@@ -29,9 +29,11 @@ use aws_types::SdkConfig;
 use aws_types::os_shim_internal::Env;
 use irsa_core::World;
 
-use crate::stack::clock::HarnessClock;
 use crate::backend::dynamodb_local::ProvisionOptions;
-use crate::stack::imds::{ImdsServer, NodeRole};
+use crate::stack::clock::HarnessClock;
+use scenarios::world_file::NodeRole;
+
+use crate::stack::imds::ImdsServer;
 use crate::stack::{Stack, StackConfig};
 
 /// Where the world comes from: a world file (YAML) or a [`World`] built in code.
@@ -117,13 +119,11 @@ impl HarnessBuilder {
                 ));
             }
             Some(WorldSource::File(path)) => {
-                let world = crate::world_file::load(&path)
-                    .map_err(|e| anyhow!("{e}"))?
-                    .world;
+                let loaded = crate::world_file::load(&path).map_err(|e| anyhow!("{e}"))?;
                 if self.node_role.is_none() {
-                    self.node_role = crate::stack::imds::load_node_role(&path, &world)?;
+                    self.node_role = loaded.node_role;
                 }
-                world
+                loaded.world
             }
             Some(WorldSource::World(world)) => *world,
         };
@@ -143,15 +143,11 @@ impl HarnessBuilder {
             port: 0,
             state_dir: state_dir.clone(),
             dynamodb: self.dynamodb,
+            node_role: self.node_role,
         })
         .await
         .context("starting the harness")?;
-        let imds = match self.node_role {
-            Some(node) => Some(ImdsServer::start(&stack, node).await?),
-            None => None,
-        };
         Ok(Harness {
-            imds,
             stack: Some(stack),
             state_dir,
             owned_state_dir: owned,
@@ -163,7 +159,6 @@ impl HarnessBuilder {
 /// backend it started, and removes its temporary state directory.
 #[derive(Debug)]
 pub struct Harness {
-    imds: Option<ImdsServer>,
     stack: Option<Stack>,
     state_dir: PathBuf,
     owned_state_dir: bool,
@@ -210,11 +205,7 @@ impl Harness {
     /// than the node) instead of having it disabled: a pod without IRSA then falls back to the
     /// node role, as on EKS.
     pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let env = self.running().pod_env(namespace, name)?;
-        Ok(match &self.imds {
-            Some(imds) => crate::stack::imds::with_pod_imds(env, imds),
-            None => env,
-        })
+        self.running().pod_env(namespace, name)
     }
 
     /// The environment of a pod of this service account that reaches its role through an AWS
@@ -232,13 +223,13 @@ impl Harness {
 
     /// The instance metadata service, when the world declares `node_role:`.
     pub fn imds(&self) -> Option<&ImdsServer> {
-        self.imds.as_ref()
+        self.running().imds()
     }
 
     /// The environment of a process on the node itself (host network): no web identity, the
     /// region, the harness endpoints, and instance metadata at one hop.
     pub fn node_env(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let imds = self.imds.as_ref().ok_or_else(|| {
+        let imds = self.imds().ok_or_else(|| {
             anyhow!("the world has no `node_role:`; add one to serve instance metadata")
         })?;
         let region = self.world().region.clone();
@@ -296,7 +287,6 @@ impl Harness {
 
     /// Stop everything and wait until the backend is gone.
     pub async fn shutdown(mut self) {
-        drop(self.imds.take());
         if let Some(stack) = self.stack.take() {
             stack.shutdown().await;
         }
@@ -305,7 +295,6 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        drop(self.imds.take());
         drop(self.stack.take());
         if self.owned_state_dir {
             let _ = std::fs::remove_dir_all(&self.state_dir);

@@ -1,12 +1,14 @@
 //! `irsa`: run the IRSA chain locally. Exit codes: 0 all expectations held, 1 one failed,
 //! 2 error.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Parser, Subcommand};
 use irsa_harness::backend::dynamodb_local::ProvisionOptions;
+use irsa_harness::runner::report::{Format, Terminal};
 use irsa_harness::stack::{Stack, StackConfig};
 
 #[derive(Debug, Parser)]
@@ -68,11 +70,11 @@ enum Command {
         state_dir: PathBuf,
     },
     /// Print a manifest as the EKS pod-identity webhook would admit its pods (env, projected token volume, mount).
-    Inject(irsa_harness::pod::inject::InjectArgs),
+    Inject(irsa_harness::cli::inject::InjectArgs),
     /// Serve the pod-identity webhook's AdmissionReview endpoint (plain HTTP on 127.0.0.1).
     Webhook {
         #[command(flatten)]
-        inject: irsa_harness::pod::inject::InjectArgs,
+        inject: irsa_harness::cli::inject::InjectArgs,
         #[arg(long, default_value_t = 8443)]
         port: u16,
     },
@@ -81,17 +83,24 @@ enum Command {
     /// Check this machine: Java, the DynamoDB Local cache, Docker, the edge port, the Python venv, kubectl.
     Doctor,
     /// Read or move the clock of a running `irsa up` (found by `--state-dir`).
-    Clock(irsa_harness::stack::control::ClockArgs),
+    Clock(irsa_harness::cli::control::ClockArgs),
     /// Print a service account's token from a running `irsa up`, optionally with overrides that reproduce STS failures.
-    Token(irsa_harness::stack::control::TokenArgs),
+    Token(irsa_harness::cli::control::TokenArgs),
     /// Give a cluster's issuer a new signing key in a running `irsa up`, keeping or dropping the old one.
-    RotateKey(irsa_harness::stack::control::RotateKeyArgs),
+    RotateKey(irsa_harness::cli::control::RotateKeyArgs),
     /// Take a cluster's issuer down for STS, or bring it back, in a running `irsa up`.
-    Issuer(irsa_harness::stack::control::IssuerArgs),
-    /// Run scenario files (or folders of them) and print the allow/deny table.
+    Issuer(irsa_harness::cli::control::IssuerArgs),
+    /// Run scenario files (or folders of them, searched recursively) and print what each step got.
     Run {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// `compact` (one line per step; the default on a terminal), `table` (every column; the
+        /// default otherwise) or `json`.
+        #[arg(long, value_parser = Format::NAMES)]
+        format: Option<String>,
+        /// Show the resource and the decisive statements of every step, not only of failures.
+        #[arg(long, short)]
+        verbose: bool,
         #[arg(long, default_value = ".irsa/run", env = "IRSA_STATE_DIR")]
         state_dir: PathBuf,
         /// Also write the results as JUnit XML (one test case per step) for CI.
@@ -140,6 +149,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on(std::io::stderr().is_terminal()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -199,17 +209,25 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             state_dir,
         } => {
             let records = irsa_harness::stack::audit::read(&state_dir)?;
-            print!("{}", irsa_harness::stack::audit::explain(&records, &request_id)?);
+            print!(
+                "{}",
+                irsa_harness::stack::audit::explain(&records, &request_id)?
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::CuritySim(args) => Ok(ExitCode::from(irsa_harness::cli::curity_sim::main(&args).await)),
+        Command::CuritySim(args) => Ok(ExitCode::from(
+            irsa_harness::cli::curity_sim::main(&args).await,
+        )),
         Command::Doctor => {
-            let checks = irsa_harness::cli::doctor::evaluate(&irsa_harness::cli::doctor::gather().await);
+            let checks =
+                irsa_harness::cli::doctor::evaluate(&irsa_harness::cli::doctor::gather().await);
             print!("{}", irsa_harness::cli::doctor::render(&checks));
-            Ok(ExitCode::from(irsa_harness::cli::doctor::exit_code(&checks)))
+            Ok(ExitCode::from(irsa_harness::cli::doctor::exit_code(
+                &checks,
+            )))
         }
         Command::Inject(args) => {
-            irsa_harness::pod::inject::run_inject(
+            irsa_harness::cli::inject::run_inject(
                 &args,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
@@ -217,50 +235,102 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Webhook { inject, port } => {
-            irsa_harness::pod::inject::serve_webhook(&inject, port).await?;
+            irsa_harness::cli::inject::serve_webhook(&inject, port).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Clock(args) => {
-            irsa_harness::stack::control::run_clock(&args).await?;
+            irsa_harness::cli::control::run_clock(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => {
-            irsa_harness::stack::control::run_token(&args).await?;
+            irsa_harness::cli::control::run_token(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::RotateKey(args) => {
-            irsa_harness::stack::control::run_rotate_key(&args).await?;
+            irsa_harness::cli::control::run_rotate_key(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Issuer(args) => {
-            irsa_harness::stack::control::run_issuer(&args).await?;
+            irsa_harness::cli::control::run_issuer(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
             paths,
+            format,
+            verbose,
             state_dir,
             junit,
             json,
             backend,
         } => {
-            let files = irsa_harness::runner::collect_files(&paths)?;
-            let report = irsa_harness::runner::run(&files, &backend.options(), &state_dir).await?;
-            print!("{}", report.render_table());
-            if let Some(path) = junit {
-                std::fs::write(&path, report.render_junit())
-                    .with_context(|| format!("writing `{}`", path.display()))?;
-            }
-            if let Some(path) = json {
-                std::fs::write(&path, format!("{:#}\n", report.render_json()))
-                    .with_context(|| format!("writing `{}`", path.display()))?;
-            }
-            Ok(if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            run_scenarios(
+                &paths,
+                format.as_deref(),
+                verbose,
+                &state_dir,
+                junit,
+                json,
+                &backend.options(),
+            )
+            .await
         }
     }
+}
+
+/// `irsa run`: find the scenario files, run them, print the results as asked and write the
+/// reports. Exit 0 when every expectation held, 1 when one did not.
+async fn run_scenarios(
+    paths: &[PathBuf],
+    format: Option<&str>,
+    verbose: bool,
+    state_dir: &std::path::Path,
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    backend: &ProvisionOptions,
+) -> anyhow::Result<ExitCode> {
+    let terminal = std::io::stdout().is_terminal();
+    let format = match format.and_then(Format::named) {
+        Some(format) => format,
+        None if terminal => Format::Compact,
+        None => Format::Table,
+    };
+    let files = irsa_harness::runner::collect_files(paths)?;
+    let report = irsa_harness::runner::run(&files, backend, state_dir, verbose).await?;
+    match format {
+        Format::Table => print!("{}", report.render_table()),
+        Format::Compact => {
+            // Cut to the terminal's width; written to a file or pipe, lines are kept whole.
+            let width = terminal
+                .then(|| console::Term::stdout().size_checked())
+                .flatten()
+                .map_or(usize::MAX, |(_, columns)| usize::from(columns));
+            let terminal = Terminal {
+                width,
+                color: colour_on(terminal),
+            };
+            print!("{}", report.render_compact(terminal, verbose));
+        }
+        Format::Json => println!("{:#}", report.render_json()),
+    }
+    if let Some(path) = junit {
+        std::fs::write(&path, report.render_junit())
+            .with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    if let Some(path) = json {
+        std::fs::write(&path, format!("{:#}\n", report.render_json()))
+            .with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Colour only on a terminal, and never under `NO_COLOR` (set to anything but empty,
+/// <https://no-color.org>).
+fn colour_on(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 async fn up(
@@ -275,11 +345,12 @@ async fn up(
         port,
         state_dir,
         dynamodb,
+        node_role: loaded.node_role,
     })
     .await?;
-    let imds = irsa_harness::stack::imds::serve_for_stack(&stack, &world).await?;
+    let imds = stack.imds();
     println!("irsa: endpoint {}", stack.endpoint());
-    if let Some(imds) = &imds {
+    if let Some(imds) = imds {
         println!(
             "irsa: instance metadata for role `{}`: node {} pods {}",
             imds.node_role().role,
@@ -318,7 +389,6 @@ async fn up(
     let stop = StopSignals::install();
     println!("irsa: ready (Ctrl-C to stop)");
     stop.wait().await;
-    drop(imds);
     stack.shutdown().await;
     println!("irsa: stopped");
     Ok(ExitCode::SUCCESS)

@@ -11,22 +11,31 @@ pub mod control;
 pub mod edge;
 pub mod imds;
 pub mod kube_api;
+mod tables;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use irsa_core::clock::Clock;
 use irsa_core::world::IssuerCa;
 use irsa_core::world::ServiceAccount;
 use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
-use mock_oidc::{Issuer, Issuers, PrivateCa, Rotation, SigningKey, TokenOverrides, TokenSpec};
+use mock_oidc::{Issuer, Issuers, PrivateCa, Rotation, SigningKey};
 use tokio::sync::watch;
 
-use crate::stack::clock::HarnessClock;
+use scenarios::world_file::NodeRole;
+
 use crate::backend::dynamodb_local::{self, DynamoDbLocal, ProvisionOptions};
+use crate::stack::clock::HarnessClock;
 use crate::stack::edge::{EdgeState, router};
+
+use crate::stack::imds::ImdsServer;
+use crate::stack::tables::create_tables;
+use crate::stack::tokens::{mint_for, token_seconds};
+use crate::stack::tokens::{mint_with, rotate};
 
 /// Token lifetime when neither pod nor service account says otherwise (the webhook's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 86_400;
@@ -38,6 +47,9 @@ pub struct StackConfig {
     pub port: u16,
     pub state_dir: PathBuf,
     pub dynamodb: ProvisionOptions,
+    /// The worker node's instance-profile role, served on instance metadata (IMDSv2); pods then
+    /// reach it one hop further than the node, and a pod without IRSA falls back to it.
+    pub node_role: Option<NodeRole>,
 }
 
 /// A started stack. Dropping it stops the server and the backend it started.
@@ -60,6 +72,8 @@ pub struct Stack {
     kube_api: Vec<tokio::task::JoinHandle<()>>,
     /// Issuers with a private CA, each on its own HTTPS port.
     https_issuers: Vec<HttpsIssuer>,
+    /// Instance metadata, when the world has a node role.
+    imds: Option<ImdsServer>,
 }
 
 /// A private-CA issuer's HTTPS listener.
@@ -78,24 +92,7 @@ pub struct HttpsIssuer {
 impl Stack {
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
         let world = Arc::new(config.world);
-        let keys_world = Arc::clone(&world);
-        let issuers = tokio::task::spawn_blocking(move || -> anyhow::Result<Issuers> {
-            let mut list = Vec::new();
-            for cluster in &keys_world.clusters {
-                let key = SigningKey::generate().with_context(|| {
-                    format!("generating the signing key of cluster `{}`", cluster.name)
-                })?;
-                let mut issuer = Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key);
-                if cluster.issuer_ca == IssuerCa::Private {
-                    let ca = PrivateCa::generate(&cluster.name, &cluster.issuer)
-                        .with_context(|| format!("cluster `{}`", cluster.name))?;
-                    issuer = issuer.with_private_ca(ca);
-                }
-                list.push(issuer);
-            }
-            Ok(Issuers::new(list))
-        })
-        .await??;
+        let issuers = generate_issuers(Arc::clone(&world)).await?;
         let issuers = Arc::new(issuers);
         let backend = dynamodb_local::provision(&config.dynamodb)
             .await
@@ -150,6 +147,18 @@ impl Stack {
         });
 
         let https_issuers = serve_private_ca_issuers(&issuers, &shutdown).await?;
+        let imds = match config.node_role {
+            Some(node) => Some(
+                ImdsServer::start(
+                    Arc::clone(&world),
+                    sessions.clone() as Arc<dyn SessionStore>,
+                    clock.clone() as Arc<dyn Clock>,
+                    node,
+                )
+                .await?,
+            ),
+            None => None,
+        };
 
         let mut stack = Self {
             endpoint,
@@ -166,6 +175,7 @@ impl Stack {
             refresher: None,
             control: None,
             kube_api: Vec::new(),
+            imds,
         };
         stack.write_state()?;
         stack.refresher = Some(stack.spawn_token_refresher());
@@ -258,7 +268,7 @@ impl Stack {
         &self,
         namespace: &str,
         name: &str,
-        overrides: &TokenOverrides,
+        overrides: &scenarios::TokenOverrides,
     ) -> anyhow::Result<String> {
         mint_with(
             &self.world,
@@ -295,7 +305,9 @@ impl Stack {
     }
 
     /// The environment the pod-identity webhook gives a pod of this service account, pointed at
-    /// this stack, with its token file written.
+    /// this stack, with its token file written. With a node role, the pod also reaches instance
+    /// metadata as a pod does (one hop further than the node) instead of having it disabled: a
+    /// pod without IRSA then falls back to the node role, as on EKS.
     pub fn pod_env(&self, namespace: &str, name: &str) -> anyhow::Result<Vec<(String, String)>> {
         let sa = self
             .world
@@ -303,7 +315,20 @@ impl Stack {
             .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
         let token_file = token_path(&self.state_dir, namespace, name);
         write_token(&token_file, &mint_for(&self.issuers, sa, self.clock.now())?)?;
-        Ok(pod_env(&self.world, sa, &token_file, &self.endpoint))
+        Ok(self.reaching_imds(pod_env(&self.world, sa, &token_file, &self.endpoint)))
+    }
+
+    /// Instance metadata serving the world's node role, if it has one.
+    pub fn imds(&self) -> Option<&ImdsServer> {
+        self.imds.as_ref()
+    }
+
+    /// A pod's environment with instance metadata reachable, when the stack serves it.
+    fn reaching_imds(&self, env: Vec<(String, String)>) -> Vec<(String, String)> {
+        match &self.imds {
+            Some(imds) => crate::stack::imds::with_pod_imds(env, imds),
+            None => env,
+        }
     }
 
     /// The issuers served over HTTPS with a private CA (clusters with `issuer_ca: private`).
@@ -320,13 +345,18 @@ impl Stack {
         std::fs::create_dir_all(&self.state_dir)
             .with_context(|| format!("creating state dir `{}`", self.state_dir.display()))?;
         let now = self.clock.now();
+        // Every annotated account gets its token and env file; with instance metadata, so do the
+        // accounts without the annotation, whose pods then fall back to the node role.
         for sa in &self.world.service_accounts {
-            if sa.role_arn().is_none() {
+            let annotated = sa.role_arn().is_some();
+            if !annotated && self.imds.is_none() {
                 continue;
             }
             let token_file = token_path(&self.state_dir, &sa.namespace, &sa.name);
-            write_token(&token_file, &mint_for(&self.issuers, sa, now)?)?;
-            let env = pod_env(&self.world, sa, &token_file, &self.endpoint);
+            if annotated {
+                write_token(&token_file, &mint_for(&self.issuers, sa, now)?)?;
+            }
+            let env = self.reaching_imds(pod_env(&self.world, sa, &token_file, &self.endpoint));
             write_env_file(
                 &pod_env_path(&self.state_dir, &sa.namespace, &sa.name),
                 &env,
@@ -416,6 +446,7 @@ impl Stack {
     }
 
     async fn stop(&mut self) {
+        drop(self.imds.take());
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;
@@ -443,6 +474,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        drop(self.imds.take());
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
             server.abort();
@@ -464,6 +496,28 @@ impl Drop for Stack {
         let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::CONTROL_FILE));
         let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::SECRET_FILE));
     }
+}
+
+/// Each cluster's issuer with a fresh signing key (and a private CA where the cluster has one),
+/// generated off the async threads: RSA key generation blocks.
+async fn generate_issuers(world: Arc<World>) -> anyhow::Result<Issuers> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Issuers> {
+        let mut list = Vec::new();
+        for cluster in &world.clusters {
+            let key = SigningKey::generate().with_context(|| {
+                format!("generating the signing key of cluster `{}`", cluster.name)
+            })?;
+            let mut issuer = Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key);
+            if cluster.issuer_ca == IssuerCa::Private {
+                let ca = PrivateCa::generate(&cluster.name, &cluster.issuer)
+                    .with_context(|| format!("cluster `{}`", cluster.name))?;
+                issuer = issuer.with_private_ca(ca);
+            }
+            list.push(issuer);
+        }
+        Ok(Issuers::new(list))
+    })
+    .await?
 }
 
 /// A provider registered without thumbprints for a private-CA issuer gets the issuer's, as IAM
@@ -518,70 +572,6 @@ async fn serve_private_ca_issuers(
     Ok(served)
 }
 
-fn token_seconds(sa: &ServiceAccount) -> i64 {
-    // The webhook raises values under 600 to 600 and falls back to the default on a bad integer.
-    sa.annotations
-        .get("eks.amazonaws.com/token-expiration")
-        .and_then(|v| v.parse::<i64>().ok())
-        .map_or(DEFAULT_TOKEN_SECONDS, |s| s.max(600))
-}
-
-fn mint_for(issuers: &Issuers, sa: &ServiceAccount, now: i64) -> anyhow::Result<String> {
-    mint_sa(issuers, sa, &TokenOverrides::default(), now)
-}
-
-/// A token for `namespace/name` of `world` with `overrides`, at `now`.
-pub(crate) fn mint_with(
-    world: &World,
-    issuers: &Issuers,
-    namespace: &str,
-    name: &str,
-    overrides: &TokenOverrides,
-    now: i64,
-) -> anyhow::Result<String> {
-    let sa = world
-        .service_account(namespace, name)
-        .ok_or_else(|| anyhow!("no service account `{namespace}/{name}` in the world"))?;
-    mint_sa(issuers, sa, overrides, now)
-}
-
-/// The kubelet's token request for `sa` (its audience and lifetime), with `overrides`.
-fn mint_sa(
-    issuers: &Issuers,
-    sa: &ServiceAccount,
-    overrides: &TokenOverrides,
-    now: i64,
-) -> anyhow::Result<String> {
-    let issuer = issuers
-        .by_cluster(&sa.cluster)
-        .ok_or_else(|| anyhow!("no issuer for cluster `{}`", sa.cluster))?;
-    let spec = TokenSpec {
-        namespace: sa.namespace.clone(),
-        service_account: sa.name.clone(),
-        audiences: vec![sa.audience().to_owned()],
-        expiration_seconds: token_seconds(sa),
-        pod_name: None,
-    };
-    Ok(issuer.mint_with(&spec, overrides, now)?)
-}
-
-/// Rotate `cluster`'s signing key (the RSA key is generated off the async threads).
-pub(crate) async fn rotate(
-    issuers: &Issuers,
-    cluster: &str,
-    keep_old: bool,
-) -> anyhow::Result<Rotation> {
-    let issuer = Arc::clone(
-        issuers
-            .by_cluster(cluster)
-            .ok_or_else(|| anyhow!("no cluster `{cluster}` in the world"))?,
-    );
-    let key = tokio::task::spawn_blocking(SigningKey::generate)
-        .await?
-        .with_context(|| format!("generating a new signing key for cluster `{cluster}`"))?;
-    Ok(issuer.rotate(key, keep_old))
-}
-
 pub fn token_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
     state_dir
         .join("tokens")
@@ -614,22 +604,25 @@ pub fn pod_env(
     endpoint: &str,
 ) -> Vec<(String, String)> {
     let config = crate::pod::webhook_mutation::WebhookConfig::eks(&world.region);
-    let mut env = match crate::pod::webhook_mutation::identity(&sa.annotations, &Default::default(), &config)
-    {
-        Some(identity) => {
-            crate::pod::webhook_mutation::injected_env(&identity, &config, &token_file.display().to_string())
-        }
-        // The webhook leaves such a pod alone. Harness addition (not what EKS injects): the
-        // region, which a real pod's SDK would find through instance metadata.
-        None => vec![
-            (
-                "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
-                "regional".to_owned(),
+    let mut env =
+        match crate::pod::webhook_mutation::identity(&sa.annotations, &Default::default(), &config)
+        {
+            Some(identity) => crate::pod::webhook_mutation::injected_env(
+                &identity,
+                &config,
+                &token_file.display().to_string(),
             ),
-            ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
-            ("AWS_REGION".to_owned(), world.region.clone()),
-        ],
-    };
+            // The webhook leaves such a pod alone. Harness addition (not what EKS injects): the
+            // region, which a real pod's SDK would find through instance metadata.
+            None => vec![
+                (
+                    "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
+                    "regional".to_owned(),
+                ),
+                ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
+                ("AWS_REGION".to_owned(), world.region.clone()),
+            ],
+        };
     env.extend(harness_env(endpoint));
     env
 }
@@ -685,7 +678,7 @@ pub(crate) fn write_env_file(path: &Path, env: &[(String, String)]) -> anyhow::R
 
 /// The administrator's environment (`None` when the world has no `admin` user with a key).
 pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>> {
-    let user = world.users.get(crate::world_file::ADMIN_USER)?;
+    let user = world.users.get(scenarios::world_file::ADMIN_USER)?;
     let key = user.access_keys.first()?;
     let mut env = vec![
         ("AWS_ACCESS_KEY_ID".to_owned(), key.id.clone()),
@@ -707,167 +700,4 @@ pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>>
     }
     env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
     Some(env)
-}
-
-async fn create_tables(
-    upstream: &gateway::forward::Upstream,
-    world: &World,
-    resource_policies: &gateway::resource_policy::ResourcePolicies,
-    now_secs: i64,
-) -> anyhow::Result<()> {
-    let now = time::OffsetDateTime::from_unix_timestamp(now_secs)?;
-    for table in &world.tables {
-        let name = table
-            .get("TableName")
-            .and_then(|v| v.as_str())
-            .unwrap_or("?");
-        // `ResourcePolicy` (a CreateTable member) is kept by the gateway, not DynamoDB Local.
-        let mut request = table.clone();
-        if let Some(policy) = request
-            .as_object_mut()
-            .and_then(|r| r.remove("ResourcePolicy"))
-        {
-            let arn = format!(
-                "{}table/{name}",
-                gateway::backend_arn::world_prefix(&world.region, &world.account)
-            );
-            let text = match &policy {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            resource_policies
-                .put(&arn, &text, None, now_secs.saturating_mul(1000))
-                .map_err(|e| anyhow!("the ResourcePolicy of table `{name}`: {e:?}"))?;
-        }
-        let body = bytes::Bytes::from(request.to_string());
-        let answer = upstream
-            .send(
-                "DynamoDB_20120810.CreateTable",
-                "application/x-amz-json-1.0",
-                body,
-                &world.region,
-                now,
-            )
-            .await
-            .with_context(|| format!("creating table `{name}`"))?;
-        if !answer.status.is_success() {
-            let text = String::from_utf8_lossy(&answer.body);
-            if text.contains("ResourceInUseException") {
-                let described = upstream
-                    .send(
-                        "DynamoDB_20120810.DescribeTable",
-                        "application/x-amz-json-1.0",
-                        bytes::Bytes::from(serde_json::json!({ "TableName": name }).to_string()),
-                        &world.region,
-                        now,
-                    )
-                    .await
-                    .with_context(|| format!("describing existing table `{name}`"))?;
-                let described: serde_json::Value =
-                    serde_json::from_slice(&described.body).unwrap_or_default();
-                if let Err(difference) = same_shape(table, &described["Table"]) {
-                    bail!(
-                        "table `{name}` already exists in the DynamoDB backend with another shape: {difference}. \
-                         Every world on one backend shares its tables (DynamoDB Local runs with -sharedDb): \
-                         give this world's `{name}` the same key schema and indexes, or another name"
-                    );
-                }
-                tracing::info!(table = name, "table already exists with this shape; kept");
-                continue;
-            }
-            bail!("DynamoDB refused to create table `{name}`: {text}");
-        }
-    }
-    Ok(())
-}
-
-/// Whether an existing table (`DescribeTable`'s `Table`) has the key schema and index names a
-/// `CreateTable` request asks for; `Err` says what differs.
-fn same_shape(requested: &serde_json::Value, existing: &serde_json::Value) -> Result<(), String> {
-    fn keys(v: &serde_json::Value) -> Vec<String> {
-        v["KeySchema"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|k| {
-                format!(
-                    "{} {}",
-                    k["AttributeName"].as_str().unwrap_or("?"),
-                    k["KeyType"].as_str().unwrap_or("?")
-                )
-            })
-            .collect()
-    }
-    fn indexes(v: &serde_json::Value, member: &str) -> Vec<String> {
-        let mut names: Vec<String> = v[member]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|i| {
-                format!(
-                    "{} ({})",
-                    i["IndexName"].as_str().unwrap_or("?"),
-                    keys(i).join(", ")
-                )
-            })
-            .collect();
-        names.sort();
-        names
-    }
-    if keys(requested) != keys(existing) {
-        return Err(format!(
-            "key schema [{}] there, [{}] in this world",
-            keys(existing).join(", "),
-            keys(requested).join(", ")
-        ));
-    }
-    for member in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
-        let (want, have) = (indexes(requested, member), indexes(existing, member));
-        if want != have {
-            return Err(format!(
-                "{member} [{}] there, [{}] in this world",
-                have.join("; "),
-                want.join("; ")
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod shape_tests {
-    use super::same_shape;
-    use serde_json::json;
-
-    #[test]
-    fn tables_of_the_same_shape_are_shared_and_others_are_refused() {
-        let requested = json!({
-            "TableName": "t",
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [{"IndexName": "g", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]
-        });
-        let mut existing = requested.clone();
-        existing["TableStatus"] = json!("ACTIVE");
-        existing["GlobalSecondaryIndexes"][0]["IndexStatus"] = json!("ACTIVE");
-        assert_eq!(same_shape(&requested, &existing), Ok(()));
-
-        let mut no_index = existing.clone();
-        no_index
-            .as_object_mut()
-            .unwrap()
-            .remove("GlobalSecondaryIndexes");
-        let err = same_shape(&requested, &no_index).unwrap_err();
-        assert!(
-            err.contains("GlobalSecondaryIndexes [] there, [g (a HASH)] in this world"),
-            "{err}"
-        );
-
-        let mut other_key = existing.clone();
-        other_key["KeySchema"] = json!([{"AttributeName": "id", "KeyType": "HASH"}]);
-        assert!(
-            same_shape(&requested, &other_key)
-                .unwrap_err()
-                .contains("key schema [id HASH] there")
-        );
-    }
 }

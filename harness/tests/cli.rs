@@ -22,9 +22,12 @@ fn irsa_up(state: &Path) -> (Up, String) {
 #[test]
 fn irsa_run_passes_the_bundled_catalog_and_prints_the_table() {
     let state = scratch("run");
+    // The folder holding `catalog/` and `worlds/`: searched recursively, world files skipped.
     let out = Command::new(IRSA)
-        .args(["run", "scenarios/catalog", "--state-dir"])
+        .args(["run", "scenarios", "--state-dir"])
         .arg(&state)
+        .arg("--json")
+        .arg(state.join("report.json"))
         .current_dir(repo())
         .output()
         .unwrap();
@@ -39,6 +42,20 @@ fn irsa_run_passes_the_bundled_catalog_and_prints_the_table() {
     assert!(stdout.contains("deny AccessDeniedException"), "{stdout}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
+    // Every catalog file ran: as many scenarios in the JSON report as files in the catalog.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    let mut names: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scenario"].as_str().unwrap())
+        .collect();
+    names.dedup();
+    let files = std::fs::read_dir(repo().join("scenarios/catalog"))
+        .unwrap()
+        .count();
+    assert_eq!(names.len(), files, "{names:?}");
 }
 
 #[test]
@@ -94,6 +111,107 @@ fn irsa_run_exits_1_and_explains_when_an_expectation_is_wrong() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["failed"], 1);
     assert_eq!(report["steps"][0]["error_code"], "AccessDeniedException");
+
+    // `irsa audit --denied` on the run's trail names the table the call was refused on; the
+    // deny is implicit, so no statement decided it.
+    let audit = Command::new(IRSA)
+        .args(["audit", "--denied", "--state-dir"])
+        .arg(dir.join("state/world-0"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&audit.stdout);
+    assert_eq!(audit.status.code(), Some(0), "{table}");
+    let header = table.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("RESOURCE") && header.ends_with("DECISIVE STATEMENT"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.contains("DeleteTable"))
+        .unwrap_or_else(|| panic!("no DeleteTable row:\n{table}"));
+    assert!(row.contains("AccessDeniedException"), "{row}");
+    assert!(row.contains("table/other-table"), "{row}");
+    assert!(row.trim_end().ends_with(" -"), "{row}");
+
+    // The compact format: one line per step under its scenario, the failure's details below it,
+    // and no colour when stdout is not a terminal (even though it was asked for by format).
+    let out = Command::new(IRSA)
+        .args(["run", "--format", "compact"])
+        .arg(&scenario)
+        .arg("--state-dir")
+        .arg(dir.join("state-compact"))
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"wrong expectation"), "{stdout}");
+    assert!(
+        lines.get(1).is_some_and(|l| l.starts_with(
+            "  ✗ expects allow on a table outside the prefix  curity/dynamo-sa  dynamodb:DeleteTable  expected allow, got deny AccessDeniedException"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(lines.get(2), Some(&"      on other-table"), "{stdout}");
+    assert!(
+        stdout.contains("is not authorized to perform: dynamodb:DeleteTable"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        !stdout.contains('…'),
+        "not cut when written to a pipe: {stdout}"
+    );
+    // Neither the report nor the log carry colour escapes into a pipe.
+    assert!(
+        !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn irsa_run_exits_2_when_a_folder_holds_no_scenario() {
+    let dir = scratch("run-none");
+    std::fs::copy(
+        repo().join("scenarios/worlds/tenants.yaml"),
+        dir.join("tenants.yaml"),
+    )
+    .unwrap();
+    let out = Command::new(IRSA).arg("run").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no scenario file in"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+}
+
+#[test]
+fn irsa_run_exits_2_naming_the_nearest_operation_of_a_misspelt_call() {
+    let dir = scratch("run-typo");
+    let scenario = dir.join("typo.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name: typo\nworld: {}\nsteps:\n  - as: curity/dynamo-sa\n    call: dynamodb:GetItm\n    request: {{TableName: curity-accounts}}\n    expect: allow\n",
+            repo().join("scenarios/worlds/curity.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(IRSA)
+        .arg("run")
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "typo.yaml:5: /steps/0/call: `GetItm` is not a DynamoDB operation; did you mean `GetItem`?"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

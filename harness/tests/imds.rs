@@ -6,7 +6,7 @@ use tokio::process::Command;
 
 use irsa_harness::Harness;
 use irsa_harness::aws_sdk_dynamodb::types::AttributeValue;
-use irsa_harness::stack::imds::NodeRole;
+use scenarios::world_file::NodeRole;
 
 const WORLD: &str = "tests/fixtures/node-world.yaml";
 const NODE_ARN_PREFIX: &str = "arn:aws:sts::111122223333:assumed-role/eks-node/";

@@ -21,6 +21,28 @@ fn testing_doc_example_is_the_compiled_test() {
     );
 }
 
+/// docs/testing.md tells users to depend on the library the way they can: by path to this
+/// workspace's `harness/` folder, which is the `irsa-harness` crate (it is not published and
+/// there is no repository URL to give).
+#[test]
+fn testing_doc_names_a_dependency_that_exists() {
+    let doc = include_str!("../../docs/testing.md");
+    assert!(
+        !doc.contains("git = "),
+        "no git dependency: there is no such repository"
+    );
+    let line = doc
+        .lines()
+        .find(|l| l.starts_with("irsa-harness = "))
+        .expect("a dependency line");
+    assert!(
+        line.contains("path = \"") && line.contains("/harness\""),
+        "{line}"
+    );
+    let manifest = include_str!("../Cargo.toml");
+    assert!(manifest.contains("name = \"irsa-harness\""));
+}
+
 #[tokio::test]
 async fn several_harnesses_in_one_binary_do_not_collide() {
     let (a, b) = tokio::join!(

@@ -9,12 +9,17 @@
     )
 )]
 
+pub mod call;
+pub mod duration;
 pub mod locate;
 pub mod scenario;
+pub mod world_file;
 
+pub use call::{Call, DynamoDbOperation, StsOperation};
+pub use duration::parse_duration;
 pub use scenario::{
-    Action, Actor, Call, Change, Decisive, Expect, ScenarioError, ScenarioFile, ScenarioProblem,
-    Step, TokenOverrides, WorldNames, WorldRef, parse, parse_duration, resolve,
+    Action, Actor, Change, Decisive, Expect, ScenarioError, ScenarioFile, ScenarioProblem, Step,
+    TokenOverrides, WorldNames, WorldRef, parse, resolve,
 };
 
 /// Read YAML as this project's files are read: YAML 1.2 booleans only (`true`/`false`), so that

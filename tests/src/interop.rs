@@ -303,8 +303,9 @@ fn run(command: &mut Command, name: &str) -> anyhow::Result<()> {
     if output.status.success() {
         return Ok(());
     }
-    let tail =
-        |bytes: &[u8]| irsa_harness::backend::dynamodb_local::jar::tail(&String::from_utf8_lossy(bytes), 15);
+    let tail = |bytes: &[u8]| {
+        irsa_harness::backend::dynamodb_local::jar::tail(&String::from_utf8_lossy(bytes), 15)
+    };
     bail!(
         "`{name}` failed ({}):\n{}\n{}",
         output.status,

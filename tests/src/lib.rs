@@ -80,6 +80,7 @@ pub async fn start_stack(world_file: &str, name: &str) -> Stack {
             endpoint: Some(backend_endpoint().to_owned()),
             ..ProvisionOptions::default()
         },
+        node_role: None,
     })
     .await
     .expect("stack starts")

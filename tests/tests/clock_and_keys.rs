@@ -87,7 +87,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
 
     let wrong_aud = control
         .token(&body(|b| {
-            b.audiences = Some(vec!["api://elsewhere".into()])
+            b.overrides.audience = vec!["api://elsewhere".into()]
         }))
         .await
         .expect("token");
@@ -100,7 +100,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
     );
 
     let expired = control
-        .token(&body(|b| b.expires_in = Some(-60)))
+        .token(&body(|b| b.overrides.expires_in = Some(-60)))
         .await
         .expect("token");
     let (code, message) = assume(&stack, &expired).await.expect_err("expired");
@@ -117,7 +117,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
     assert!((now - stack.clock().now()).abs() <= 5, "{message}");
 
     let foreign = control
-        .token(&body(|b| b.foreign_key = true))
+        .token(&body(|b| b.overrides.foreign_key = true))
         .await
         .expect("token");
     assert_eq!(
@@ -126,7 +126,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
     );
 
     let unknown_kid = control
-        .token(&body(|b| b.kid = Some("not-published".into())))
+        .token(&body(|b| b.overrides.kid = Some("not-published".into())))
         .await
         .expect("token");
     assert_eq!(
@@ -137,7 +137,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
     let other_issuer =
         "https://oidc.eks.eu-west-1.amazonaws.com/id/0000000000000000000000000000000A";
     let unregistered = control
-        .token(&body(|b| b.issuer = Some(other_issuer.into())))
+        .token(&body(|b| b.overrides.issuer = Some(other_issuer.into())))
         .await
         .expect("token");
     assert_eq!(
@@ -150,7 +150,7 @@ async fn token_overrides_reproduce_each_web_identity_failure_with_aws_text() {
 
     let other_sub = control
         .token(&body(|b| {
-            b.sub = Some("system:serviceaccount:kube-system:default".into());
+            b.overrides.sub = Some("system:serviceaccount:kube-system:default".into());
         }))
         .await
         .expect("token");
@@ -418,7 +418,7 @@ async fn credentials_near_expiry_make_the_sdk_reread_the_token_file_and_assume_a
         .mint_token_with(
             "curity",
             "dynamo-sa",
-            &body(|b| b.expires_in = Some(-60)).overrides(),
+            &body(|b| b.overrides.expires_in = Some(-60)).overrides,
         )
         .expect("token");
     write_token(

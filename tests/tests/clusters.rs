@@ -88,6 +88,7 @@ async fn start() -> Stack {
             endpoint: Some(irsa_tests::backend_endpoint().to_owned()),
             ..ProvisionOptions::default()
         },
+        node_role: None,
     })
     .await
     .expect("stack starts")

@@ -92,8 +92,8 @@ pub async fn ensure_python_tools() -> Result<PythonTools, PythonError> {
 
 /// The blocking body of [`ensure_python_tools`].
 pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
-    let python3 =
-        crate::backend::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+    let python3 = crate::backend::dynamodb_local::jar::find_on_path("python3")
+        .ok_or(PythonError::NoPython)?;
     let interpreter = interpreter_identity(&python3)?;
     let name = entry_name(PINS, &interpreter);
     let cache_dir = cache::cache_dir()?;
@@ -112,8 +112,8 @@ pub fn ensure_python_tools_blocking() -> Result<PythonTools, PythonError> {
 
 /// The cached venv if it is complete, without installing anything (for `irsa doctor`).
 pub fn cached_python_tools() -> Result<Option<PythonTools>, PythonError> {
-    let python3 =
-        crate::backend::dynamodb_local::jar::find_on_path("python3").ok_or(PythonError::NoPython)?;
+    let python3 = crate::backend::dynamodb_local::jar::find_on_path("python3")
+        .ok_or(PythonError::NoPython)?;
     let name = entry_name(PINS, &interpreter_identity(&python3)?);
     let dir = cache::cache_dir()?.join(name);
     if dir.join(MARKER).is_file() {
@@ -222,7 +222,10 @@ fn tool_failed(name: &str, output: &std::process::Output) -> PythonError {
     PythonError::ToolFailed {
         command: name.to_owned(),
         status: output.status.to_string(),
-        stderr: crate::backend::dynamodb_local::jar::tail(&String::from_utf8_lossy(&output.stderr), 5),
+        stderr: crate::backend::dynamodb_local::jar::tail(
+            &String::from_utf8_lossy(&output.stderr),
+            5,
+        ),
     }
 }
 

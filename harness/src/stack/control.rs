@@ -21,7 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use irsa_core::World;
 use irsa_core::clock::Clock;
-use mock_oidc::{Issuers, KeyChoice, Rotation, TokenOverrides};
+use mock_oidc::{Issuers, Rotation};
+use scenarios::TokenOverrides;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -60,46 +61,14 @@ struct AdvanceBody {
     seconds: i64,
 }
 
-/// A token request over the wire: a service account of the world plus [`TokenOverrides`].
+/// A token request over the wire: a service account of the world plus its overrides.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     pub namespace: String,
     pub name: String,
     #[serde(default)]
-    pub audiences: Option<Vec<String>>,
-    #[serde(default)]
-    pub expires_in: Option<i64>,
-    #[serde(default)]
-    pub not_before: Option<i64>,
-    #[serde(default)]
-    pub issuer: Option<String>,
-    #[serde(default)]
-    pub kid: Option<String>,
-    #[serde(default)]
-    pub sub: Option<String>,
-    /// `false`: the issuer's active key; `true`: a key the issuer never published.
-    #[serde(default)]
-    pub foreign_key: bool,
-}
-
-impl TokenBody {
-    pub fn overrides(&self) -> TokenOverrides {
-        TokenOverrides {
-            audiences: self.audiences.clone(),
-            expires_in: self.expires_in,
-            not_before: self.not_before,
-            issuer: self.issuer.clone(),
-            kid: self.kid.clone(),
-            sub: self.sub.clone(),
-            signing_key: if self.foreign_key {
-                KeyChoice::Foreign
-            } else {
-                KeyChoice::Active
-            },
-            ..TokenOverrides::default()
-        }
-    }
+    pub overrides: TokenOverrides,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -212,12 +181,12 @@ async fn mint_token(State(state): State<ControlState>, Json(body): Json<TokenBod
     let handles = state.handles.clone();
     // A foreign key is generated on first use: RSA key generation blocks.
     let minted = tokio::task::spawn_blocking(move || {
-        crate::stack::mint_with(
+        crate::stack::tokens::mint_with(
             &handles.world,
             &handles.issuers,
             &body.namespace,
             &body.name,
-            &body.overrides(),
+            &body.overrides,
             handles.clock.now(),
         )
     })
@@ -230,7 +199,7 @@ async fn mint_token(State(state): State<ControlState>, Json(body): Json<TokenBod
 }
 
 async fn rotate_key(State(state): State<ControlState>, Json(body): Json<RotateBody>) -> Response {
-    match crate::stack::rotate(&state.handles.issuers, &body.cluster, body.keep_old).await {
+    match crate::stack::tokens::rotate(&state.handles.issuers, &body.cluster, body.keep_old).await {
         Ok(rotation) => {
             tracing::info!(
                 cluster = body.cluster,
@@ -460,231 +429,10 @@ impl ControlClient {
     }
 }
 
-/// A duration as users write it: `90m`, `2h`, `3600s`, `1h30m`, `1d`, a bare number of
-/// seconds, optionally negative (`-5m`). Returns seconds.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let trimmed = text.trim();
-    let (sign, rest) = match trimmed.strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, trimmed.strip_prefix('+').unwrap_or(trimmed)),
-    };
-    let bad = || format!("`{text}` is not a duration (e.g. `90m`, `2h`, `3600s`, `1h30m`, `-5m`)");
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    if let Ok(seconds) = rest.parse::<i64>() {
-        return Ok(sign * seconds);
-    }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for c in rest.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(bad()),
-        };
-        let n: i64 = digits.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(bad());
-    }
-    Ok(sign * total)
-}
-
-/// `irsa clock …`.
-#[derive(Debug, clap::Args)]
-pub struct ClockArgs {
-    #[command(subcommand)]
-    pub command: ClockCommand,
-    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR", global = true)]
-    pub state_dir: PathBuf,
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum ClockCommand {
-    /// Move the running stack's clock forward (tokens, credentials and `aws:CurrentTime` follow
-    /// it; SigV4 skew is still accepted against the real time).
-    Advance {
-        /// `90m`, `2h`, `3600s`, `1h30m`; negative moves back.
-        #[arg(allow_hyphen_values = true, value_parser = parse_duration)]
-        duration: i64,
-    },
-    /// Print the running stack's clock.
-    Show,
-}
-
-/// `irsa token`.
-#[derive(Debug, clap::Args)]
-pub struct TokenArgs {
-    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
-    pub state_dir: PathBuf,
-    /// `<namespace>/<name>`, a service account of the world.
-    #[arg(long)]
-    pub service_account: String,
-    /// `aud` (repeatable); default: the service account's audience.
-    #[arg(long = "audience")]
-    pub audiences: Vec<String>,
-    /// Lifetime from now (`1h`, `10m`); negative gives an already-expired token.
-    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration, conflicts_with = "expired")]
-    pub expires_in: Option<i64>,
-    /// An already-expired token (expired one minute ago).
-    #[arg(long)]
-    pub expired: bool,
-    /// `nbf` relative to now (`10m`: not valid for ten minutes).
-    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration)]
-    pub not_before: Option<i64>,
-    /// `iss` (the token is still signed by this cluster's key).
-    #[arg(long)]
-    pub issuer: Option<String>,
-    /// The header's `kid`.
-    #[arg(long)]
-    pub kid: Option<String>,
-    /// `sub`.
-    #[arg(long)]
-    pub sub: Option<String>,
-    /// `active` (the issuer's published key) or `foreign` (a key the issuer never published).
-    #[arg(long, default_value = "active", value_parser = ["active", "foreign"])]
-    pub signing_key: String,
-}
-
-impl TokenArgs {
-    pub fn body(&self) -> anyhow::Result<TokenBody> {
-        let (namespace, name) = self
-            .service_account
-            .split_once('/')
-            .ok_or_else(|| anyhow!("`{}` is not `<namespace>/<name>`", self.service_account))?;
-        Ok(TokenBody {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-            audiences: (!self.audiences.is_empty()).then(|| self.audiences.clone()),
-            expires_in: if self.expired {
-                Some(-60)
-            } else {
-                self.expires_in
-            },
-            not_before: self.not_before,
-            issuer: self.issuer.clone(),
-            kid: self.kid.clone(),
-            sub: self.sub.clone(),
-            foreign_key: self.signing_key == "foreign",
-        })
-    }
-}
-
-/// `irsa rotate-key`.
-#[derive(Debug, clap::Args)]
-pub struct RotateKeyArgs {
-    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
-    pub state_dir: PathBuf,
-    /// The cluster whose issuer gets a new signing key.
-    #[arg(long)]
-    pub cluster: String,
-    /// Publish only the new key: tokens signed before fail STS ("Couldn't retrieve verification
-    /// key …"). Without it the old key stays in the JWKS.
-    #[arg(long)]
-    pub drop_old: bool,
-}
-
-pub async fn run_clock(args: &ClockArgs) -> anyhow::Result<()> {
-    let client = ControlClient::from_state_dir(&args.state_dir)?;
-    let reading = match args.command {
-        ClockCommand::Advance { duration } => client.advance_clock(duration).await?,
-        ClockCommand::Show => client.clock().await?,
-    };
-    println!(
-        "harness time {} (offset {}s from the wall clock)",
-        irsa_core::clock::render_utc(reading.now),
-        reading.offset
-    );
-    Ok(())
-}
-
-pub async fn run_token(args: &TokenArgs) -> anyhow::Result<()> {
-    let client = ControlClient::from_state_dir(&args.state_dir)?;
-    let token = client.token(&args.body()?).await?;
-    println!("{token}");
-    Ok(())
-}
-
-/// `irsa issuer down|up`.
-#[derive(Debug, clap::Args)]
-pub struct IssuerArgs {
-    #[command(subcommand)]
-    pub command: IssuerCommand,
-    #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR", global = true)]
-    pub state_dir: PathBuf,
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum IssuerCommand {
-    /// STS can no longer reach the cluster's issuer: `AssumeRoleWithWebIdentity` for its tokens
-    /// answers `IDPCommunicationError` (which the SDKs retry).
-    Down {
-        #[arg(long)]
-        cluster: String,
-    },
-    /// STS reaches the cluster's issuer again.
-    Up {
-        #[arg(long)]
-        cluster: String,
-    },
-}
-
-pub async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
-    let client = ControlClient::from_state_dir(&args.state_dir)?;
-    let (cluster, reachable) = match &args.command {
-        IssuerCommand::Down { cluster } => (cluster, false),
-        IssuerCommand::Up { cluster } => (cluster, true),
-    };
-    client.set_issuer_reachable(cluster, reachable).await?;
-    println!(
-        "issuer of cluster `{cluster}` is {} for STS",
-        if reachable {
-            "reachable"
-        } else {
-            "unreachable"
-        }
-    );
-    Ok(())
-}
-
-pub async fn run_rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
-    let client = ControlClient::from_state_dir(&args.state_dir)?;
-    let answer = client.rotate_key(&args.cluster, !args.drop_old).await?;
-    println!("active kid {}", answer.kid);
-    println!("published kids {}", answer.published.join(" "));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tower::ServiceExt as _;
-
-    #[test]
-    fn durations_as_users_write_them() {
-        assert_eq!(parse_duration("90m"), Ok(5400));
-        assert_eq!(parse_duration("2h"), Ok(7200));
-        assert_eq!(parse_duration("3600s"), Ok(3600));
-        assert_eq!(parse_duration("3600"), Ok(3600));
-        assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert_eq!(parse_duration("1d"), Ok(86_400));
-        assert_eq!(parse_duration("-5m"), Ok(-300));
-        for bad in ["", "-", "5x", "m", "1h30", "h1", "99999999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     fn state() -> ControlState {
         let issuer = mock_oidc::Issuer::new(

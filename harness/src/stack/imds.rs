@@ -24,10 +24,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context as _, anyhow};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -35,97 +33,12 @@ use axum::response::{IntoResponse, Response};
 use irsa_core::clock::{Clock, render_utc};
 use irsa_core::session::Session;
 use irsa_core::{SessionStore, World};
-use serde_json::Value;
+use scenarios::world_file::NodeRole;
 
-use crate::stack::Stack;
-
-/// The instance id the node role's sessions are named after (`assumed-role/<role>/<instance>`).
-pub const DEFAULT_INSTANCE_ID: &str = "i-0123456789abcdef0";
-/// The harness's default, chosen to model current EKS managed nodes (UNSOURCED: EKS's generated
-/// launch template is not documented here). EC2's own API default is 1.
-pub const DEFAULT_HOP_LIMIT: u8 = 2;
 pub const MAX_TOKEN_TTL: i64 = 21_600;
 /// Lifetime of the node role's credentials. UNSOURCED.
 pub const CREDENTIAL_SECONDS: i64 = 21_600;
 const REFRESH_BEFORE: i64 = 900;
-
-/// `node_role:` of a world file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeRole {
-    /// A role of the world (by name).
-    pub role: String,
-    pub instance_id: String,
-    /// `HttpPutResponseHopLimit`.
-    pub hop_limit: u8,
-    /// `HttpTokens: required` (IMDSv2 only) when true; `optional` allows IMDSv1 GETs.
-    pub tokens_required: bool,
-}
-
-/// Read `node_role:` from a world document already resolved into `world`.
-pub fn parse_node_role(doc: &Value, world: &World) -> Result<Option<NodeRole>, String> {
-    let Some(node) = doc.get("node_role") else {
-        return Ok(None);
-    };
-    let map = node
-        .as_object()
-        .ok_or("/node_role: expected a mapping with `role`")?;
-    for key in map.keys() {
-        if !["role", "instance_id", "hop_limit", "http_tokens"].contains(&key.as_str()) {
-            return Err(format!(
-                "/node_role/{key}: unknown field `{key}`; expected one of: role, instance_id, hop_limit, http_tokens"
-            ));
-        }
-    }
-    let role = map
-        .get("role")
-        .and_then(Value::as_str)
-        .ok_or("/node_role/role: `role` (a role name of `roles:`) is required")?;
-    if !world.roles.contains_key(role) {
-        return Err(format!(
-            "/node_role/role: no role `{role}` in `roles:` (known: {})",
-            world.roles.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let hop_limit = match map.get("hop_limit") {
-        None => DEFAULT_HOP_LIMIT,
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u8::try_from(n).ok())
-            .filter(|n| (1..=64).contains(n))
-            .ok_or("/node_role/hop_limit: expected an integer from 1 to 64")?,
-    };
-    // Default `required`, as on AL2023 EKS nodes (UNSOURCED); EC2's API default is `optional`
-    // (documented: "By default, token usage is optional"), which lets any pod use IMDSv1
-    // whatever the hop limit.
-    let tokens_required = match map.get("http_tokens").and_then(Value::as_str) {
-        None | Some("required") => true,
-        Some("optional") => false,
-        Some(other) => {
-            return Err(format!(
-                "/node_role/http_tokens: `{other}`; expected `required` or `optional`"
-            ));
-        }
-    };
-    Ok(Some(NodeRole {
-        role: role.to_owned(),
-        instance_id: map
-            .get("instance_id")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_INSTANCE_ID)
-            .to_owned(),
-        hop_limit,
-        tokens_required,
-    }))
-}
-
-/// `node_role:` of a world file, checked against its resolved world.
-pub fn load_node_role(path: &Path, world: &World) -> anyhow::Result<Option<NodeRole>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let doc: Value = scenarios::from_yaml(&text)
-        .map_err(|e| anyhow!("{}: not valid YAML: {e}", path.display()))?;
-    parse_node_role(&doc, world).map_err(|e| anyhow!("{}: {e}", path.display()))
-}
 
 /// What one request is, decided from method, path and headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,17 +219,8 @@ pub struct ImdsServer {
 }
 
 impl ImdsServer {
-    pub async fn start(stack: &Stack, node: NodeRole) -> anyhow::Result<Self> {
-        Self::start_with(
-            Arc::new(stack.world().clone()),
-            stack.session_store(),
-            stack.shared_clock(),
-            node,
-        )
-        .await
-    }
-
-    pub async fn start_with(
+    /// Serve `node` on two loopback ports: the node's view (one hop) and a pod's (two hops).
+    pub async fn start(
         world: Arc<World>,
         sessions: Arc<dyn SessionStore>,
         clock: Arc<dyn Clock>,
@@ -371,38 +275,16 @@ impl ImdsServer {
 
 /// A pod's environment with instance metadata reachable as a pod reaches it (one hop further
 /// than the node) instead of disabled.
-pub fn with_pod_imds(mut env: Vec<(String, String)>, server: &ImdsServer) -> Vec<(String, String)> {
+pub(crate) fn with_pod_imds(
+    mut env: Vec<(String, String)>,
+    server: &ImdsServer,
+) -> Vec<(String, String)> {
     env.retain(|(k, _)| k != "AWS_EC2_METADATA_DISABLED");
     env.push((
         "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_owned(),
         server.pod_endpoint().to_owned(),
     ));
     env
-}
-
-/// For `irsa up`: serve the world file's `node_role:` (if any) and rewrite every service
-/// account's pod environment file to reach it, including accounts without the IRSA annotation,
-/// whose pods then fall back to the node role as on EKS.
-pub async fn serve_for_stack(
-    stack: &Stack,
-    world_file: &Path,
-) -> anyhow::Result<Option<ImdsServer>> {
-    let Some(node) = load_node_role(world_file, stack.world())? else {
-        return Ok(None);
-    };
-    let server = ImdsServer::start(stack, node).await?;
-    for sa in &stack.world().service_accounts {
-        let token_file = crate::stack::token_path(stack.state_dir(), &sa.namespace, &sa.name);
-        let env = with_pod_imds(
-            crate::stack::pod_env(stack.world(), sa, &token_file, stack.endpoint()),
-            &server,
-        );
-        crate::stack::write_env_file(
-            &crate::stack::pod_env_path(stack.state_dir(), &sa.namespace, &sa.name),
-            &env,
-        )?;
-    }
-    Ok(Some(server))
 }
 
 impl Drop for ImdsServer {
@@ -415,6 +297,11 @@ impl Drop for ImdsServer {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use scenarios::world_file::DEFAULT_INSTANCE_ID;
+    use serde_json::Value;
+
     use super::*;
 
     fn imds(node: NodeRole) -> Imds {
@@ -425,7 +312,8 @@ mod tests {
                 "/tests/fixtures/node-world.yaml"
             )),
         )
-        .expect("world");
+        .expect("world")
+        .world;
         Imds {
             world: Arc::new(world),
             node,
@@ -579,31 +467,5 @@ mod tests {
             v1.answer(&Method::GET, path, &HeaderMap::new(), 2),
             Answer::Text("eks-node".into())
         );
-    }
-
-    #[test]
-    fn node_role_section_is_checked() {
-        let world = crate::world_file::parse(
-            include_str!("../../tests/fixtures/node-world.yaml"),
-            Path::new(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/node-world.yaml"
-            )),
-        )
-        .expect("world");
-        let doc: Value = serde_json::json!({"node_role": {"role": "eks-node", "hop_limit": 1}});
-        assert_eq!(
-            parse_node_role(&doc, &world).expect("ok"),
-            Some(node(1, true))
-        );
-        let missing = serde_json::json!({"node_role": {"role": "nope"}});
-        assert!(
-            parse_node_role(&missing, &world)
-                .expect_err("unknown role")
-                .contains("no role `nope`")
-        );
-        let bad = serde_json::json!({"node_role": {"role": "eks-node", "http_tokens": "maybe"}});
-        assert!(parse_node_role(&bad, &world).is_err());
-        assert_eq!(parse_node_role(&serde_json::json!({}), &world), Ok(None));
     }
 }

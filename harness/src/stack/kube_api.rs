@@ -86,7 +86,10 @@ pub(crate) async fn serve(
                 .await;
         }));
     }
-    crate::stack::control::write_private(&kubeconfig_path(state_dir), &render_kubeconfig(&clusters))?;
+    crate::stack::control::write_private(
+        &kubeconfig_path(state_dir),
+        &render_kubeconfig(&clusters),
+    )?;
     Ok(servers)
 }
 
