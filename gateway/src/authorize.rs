@@ -5,7 +5,6 @@
 //! Must not: guess. A call with nothing to authorise was not understood and is denied.
 
 use iam_policy::Evaluation;
-use irsa_core::World;
 use irsa_core::access_denied::AccessDenied;
 use irsa_core::caller::{Caller, CallerPolicies, RequestFacts};
 
@@ -19,27 +18,29 @@ pub struct Denial {
     pub denied: AccessDenied,
 }
 
-/// Evaluate every authorisation in order with the caller's policies as `world` has them now:
-/// all allowed → each with its evaluation; else the first refused one.
+/// Evaluate every authorisation in order with the caller's policies in force (`policies`, read
+/// from the current world by [`Caller::policies`]): all allowed → each with its evaluation;
+/// else the first refused one.
 pub fn decide(
     caller: &Caller,
-    world: &World,
+    policies: &CallerPolicies,
     resource_policies: &ResourcePolicies,
     authorizations: &[Authorization],
     facts: &RequestFacts<'_>,
 ) -> Result<Vec<(Authorization, Evaluation)>, Box<Denial>> {
     // Nothing to authorise means we did not understand the call: fail closed, by evaluating
     // `dynamodb:Unknown` against no policy at all (an implicit deny).
-    let unknown;
+    let (unknown, no_policy);
     let (policies, authorizations) = if authorizations.is_empty() {
         unknown = [Authorization {
             action: "dynamodb:Unknown".to_owned(),
             resource: "*".to_owned(),
             context: Vec::new(),
         }];
-        (CallerPolicies::default(), &unknown[..])
+        no_policy = CallerPolicies::default();
+        (&no_policy, &unknown[..])
     } else {
-        (caller.policies(world), authorizations)
+        (policies, authorizations)
     };
     let mut allowed = Vec::with_capacity(authorizations.len());
     for a in authorizations {
@@ -51,7 +52,7 @@ pub fn decide(
         // same-account rule.
         let resource_policy = resource_policies.for_resource(&a.resource);
         match caller.authorize(
-            &policies,
+            policies,
             resource_policy.as_deref(),
             &a.action,
             &a.resource,

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use http::HeaderValue;
 use irsa_core::audit::AuditSink;
-use irsa_core::caller::{Caller, RequestFacts};
+use irsa_core::caller::{Caller, CallerPolicies, RequestFacts};
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
 use irsa_core::{SessionStore, World, WorldStore};
@@ -97,11 +97,13 @@ impl CallContext<'_> {
     }
 }
 
-/// Who signed a call and the region they signed it for.
+/// Who signed a call, the region they signed it for, and their policies in force (read from
+/// the world snapshot once per call).
 #[derive(Debug)]
 struct Signer {
     caller: Caller,
     region: String,
+    policies: CallerPolicies,
 }
 
 /// Handle one DynamoDB call whose body has been read, and hand its audit record to the sink.
@@ -212,7 +214,12 @@ fn authenticated(ctx: &CallContext<'_>) -> Result<Signer, DdbError> {
         Caller::Session(s) => Caller::Session(with_current_role(&s, ctx.world)),
         Caller::User(u) => Caller::User(u),
     };
-    Ok(Signer { caller, region })
+    let policies = caller.policies(ctx.world);
+    Ok(Signer {
+        caller,
+        region,
+        policies,
+    })
 }
 
 /// Stage 2: the IAM authorizations the call needs, from its body's one parse.
@@ -242,7 +249,7 @@ async fn with_leading_keys(
     signer: &Signer,
     classified: &mut Classified,
 ) -> Result<(), DdbError> {
-    let in_force = signer.caller.policies(ctx.world);
+    let in_force = &signer.policies;
     let policies = in_force
         .identity
         .iter()
@@ -293,7 +300,7 @@ fn authorized(
     let caller = &signer.caller;
     let decided = decide(
         caller,
-        ctx.world,
+        &signer.policies,
         &ctx.state.resource_policies,
         &classified.authorizations,
         &ctx.facts(signer),
