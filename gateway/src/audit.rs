@@ -1,25 +1,52 @@
 //! The audit record of one DynamoDB call, in CloudTrail's record shape plus an `explanation`.
 //!
-//! Owns the rendering of a call's outcome into JSON. Must not: include a secret, a session token,
+//! Owns what a call's stages report for its record ([`Outcome`]) and its rendering into JSON.
+//! The request parameters come from the call's [`RequestBody`], parsed once for every stage. Must not: include a secret, a session token,
 //! a signature or an item's values. Key and item values, expression attribute values and PartiQL
 //! statements are replaced by `HIDDEN_DUE_TO_SECURITY_REASONS` (CloudTrail's placeholder); the
 //! `Authorization` header that `IncompleteSignatureException` echoes is cut from `errorMessage`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use iam_policy::Evaluation;
 use irsa_core::World;
 use irsa_core::audit::{assumed_role_identity, redact_message, render_event_time};
+use irsa_core::session::Session;
 use serde_json::{Map, Value, json};
 
-use crate::handler::Outcome;
+use crate::body::{JsonObject, RequestBody};
+use crate::classify::Authorization;
+use crate::error::DdbError;
 
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// What happened to one call, for its audit record.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub session: Option<Arc<Session>>,
+    /// The IAM user who signed the call, when it was signed with a static key.
+    pub user: Option<irsa_core::world::User>,
+    /// The region the client signed for.
+    pub region: Option<String>,
+    /// The error the gateway answered, or the backend's `(code, message)`.
+    pub error: Option<(String, String)>,
+    /// Each evaluated authorization with its evaluation; for a denied call the last one denied.
+    pub evaluations: Vec<(Authorization, Evaluation)>,
+}
+
+impl Outcome {
+    /// The call was answered with `error`.
+    pub fn fail(&mut self, error: &DdbError) {
+        self.error = Some((error.code().to_owned(), error.to_string()));
+    }
+}
 
 /// Everything the record is made from.
 #[derive(Debug)]
 pub struct Call<'a> {
     pub parts: &'a http::request::Parts,
-    pub body: &'a [u8],
+    pub body: &'a RequestBody,
     pub peer: Option<SocketAddr>,
     pub request_id: &'a str,
     pub now: i64,
@@ -117,7 +144,12 @@ pub fn record(call: &Call<'_>) -> Value {
     {
         record.insert("userAgent".into(), agent.into());
     }
-    record.insert("requestParameters".into(), request_parameters(call.body));
+    record.insert(
+        "requestParameters".into(),
+        call.body
+            .lenient_object()
+            .map_or(Value::Null, request_parameters),
+    );
     if let Some((code, message)) = &outcome.error {
         record.insert("errorCode".into(), code.as_str().into());
         record.insert("errorMessage".into(), redact_message(message).into());
@@ -156,36 +188,38 @@ pub fn record(call: &Call<'_>) -> Value {
     Value::Object(record)
 }
 
-/// The request body with data values hidden and member names in CloudTrail's lower camel case.
-pub fn request_parameters(body: &[u8]) -> Value {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value @ Value::Object(_)) => redact(&value),
-        _ => Value::Null,
-    }
+/// The request's JSON object with data values hidden and member names in CloudTrail's lower
+/// camel case.
+pub fn request_parameters(request: &JsonObject) -> Value {
+    redact_object(request)
+}
+
+fn redact_object(map: &JsonObject) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| {
+                let v = if VALUE_MEMBERS.contains(&k.as_str()) {
+                    hide(v)
+                } else if k == "RequestItems" {
+                    // Keys are table names: kept as they are.
+                    match v {
+                        Value::Object(tables) => Value::Object(
+                            tables.iter().map(|(t, r)| (t.clone(), redact(r))).collect(),
+                        ),
+                        other => redact(other),
+                    }
+                } else {
+                    redact(v)
+                };
+                (lower_camel(k), v)
+            })
+            .collect(),
+    )
 }
 
 fn redact(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if VALUE_MEMBERS.contains(&k.as_str()) {
-                        hide(v)
-                    } else if k == "RequestItems" {
-                        // Keys are table names: kept as they are.
-                        match v {
-                            Value::Object(tables) => Value::Object(
-                                tables.iter().map(|(t, r)| (t.clone(), redact(r))).collect(),
-                            ),
-                            other => redact(other),
-                        }
-                    } else {
-                        redact(v)
-                    };
-                    (lower_camel(k), v)
-                })
-                .collect(),
-        ),
+        Value::Object(map) => redact_object(map),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
         other => other.clone(),
     }
@@ -222,7 +256,8 @@ mod tests {
             "ExpressionAttributeValues":{":v":{"S":"x"}},
             "RequestItems":{"My-Table":{"Keys":[{"pk":{"S":"k1"}}]}},
             "TransactItems":[{"Put":{"TableName":"t","Item":{"pk":{"S":"k2"}}}}]}"#;
-        let params = request_parameters(body);
+        let body = RequestBody::new(bytes::Bytes::from_static(body));
+        let params = request_parameters(body.object().unwrap());
         let text = params.to_string();
         for value in ["secret-row", "k1", "k2", "\"x\""] {
             assert!(!text.contains(value), "{text}");

@@ -121,3 +121,22 @@ impl Upstream {
         })
     }
 }
+
+/// `(code, message)` of an error the backend answered (`__type` without its namespace, and
+/// `message` or `Message`); `UnknownError` and an empty message when the body has none.
+pub fn backend_error(body: &[u8]) -> (String, String) {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = value
+        .get("__type")
+        .and_then(|t| t.as_str())
+        .map(|t| t.rsplit_once('#').map_or(t, |(_, c)| c))
+        .unwrap_or("UnknownError")
+        .to_owned();
+    let message = value
+        .get("message")
+        .or_else(|| value.get("Message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    (code, message)
+}

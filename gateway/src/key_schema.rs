@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use axum::body::Bytes;
 use serde_json::Value;
 
+use crate::body::JsonObject;
 use crate::forward::{ForwardError, Upstream};
 
 /// The partition-key attributes of one table.
@@ -108,6 +109,16 @@ impl KeySchemaCache {
         self.write().remove(&(region.to_owned(), table.to_owned()));
     }
 
+    /// After forwarding `operation` (whatever the backend answered): a `CreateTable`,
+    /// `DeleteTable` or `UpdateTable` drops the schema of the table its request names.
+    pub fn after_forward(&self, operation: &str, request: &JsonObject, region: &str) {
+        if matches!(operation, "CreateTable" | "DeleteTable" | "UpdateTable")
+            && let Some(table) = table_named_in(request)
+        {
+            self.invalidate(region, table);
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(String, String), Arc<KeySchema>>> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
         self.tables
@@ -130,6 +141,11 @@ pub fn table_name(name_or_arn: &str) -> &str {
         }
         _ => name_or_arn,
     }
+}
+
+/// The table a table-level request names in `TableName` (a name or an ARN).
+pub fn table_named_in(request: &JsonObject) -> Option<&str> {
+    Some(table_name(request.get("TableName")?.as_str()?))
 }
 
 /// Reads the partition keys from a `DescribeTable` response body.

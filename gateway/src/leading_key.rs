@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::classify::{Authorization, leading_keys};
+use crate::classify::{Authorization, leading_keys, partition_key_value};
 use crate::forward::Upstream;
 use crate::key_schema::{KeySchemaCache, KeySchemaError, table_name};
 
@@ -54,23 +54,17 @@ pub struct Backend<'a> {
 /// Adds `dynamodb:LeadingKeys` to each authorization of `operation` that has partition keys:
 /// `GetItem`/`PutItem`/`UpdateItem`/`DeleteItem`/`Query`; per table for `BatchGetItem` and
 /// `BatchWriteItem` (every key of the table's items); per item for `TransactGetItems` and
-/// `TransactWriteItems`. `Scan` and the table-level operations have none.
+/// `TransactWriteItems`. `Scan` and the table-level operations have none. `root` is the
+/// request's JSON object as classification read it.
 pub async fn fill(
     backend: Backend<'_>,
     operation: &str,
-    body: &[u8],
+    root: &Map<String, Value>,
     authorizations: &mut [Authorization],
 ) -> Result<(), LeadingKeyError> {
-    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
-        // classify accepted the body, so this cannot happen; deny all the same.
-        return Err(LeadingKeyError::Underivable {
-            table: String::new(),
-            reason: "the request body is not a json object",
-        });
-    };
     match operation {
         "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem" | "Query" => {
-            let table = string(&root, "TableName");
+            let table = string(root, "TableName");
             let index = if operation == "Query" {
                 root.get("IndexName").and_then(Value::as_str)
             } else {
@@ -84,7 +78,7 @@ pub async fn fill(
                         table: table.to_owned(),
                         reason: "the table has no such index",
                     })?;
-            let values = leading_keys(operation, body, partition_key).ok_or_else(|| {
+            let values = leading_keys(operation, root, partition_key).ok_or_else(|| {
                 LeadingKeyError::Underivable {
                     table: table.to_owned(),
                     reason: if operation == "Query" {
@@ -106,32 +100,25 @@ pub async fn fill(
                 let name = table_name(table);
                 let schema = backend.schema(name).await?;
                 let mut values = Vec::new();
-                let elements: Vec<(&str, &Value)> = if operation == "BatchGetItem" {
-                    array(request.get("Keys"))
-                        .iter()
-                        .map(|key| ("Key", key))
-                        .collect()
+                let elements: Vec<&Value> = if operation == "BatchGetItem" {
+                    array(request.get("Keys")).iter().collect()
                 } else {
                     array(Some(request))
                         .iter()
                         .filter_map(|write| {
                             write
                                 .pointer("/PutRequest/Item")
-                                .map(|item| ("Item", item))
-                                .or_else(|| {
-                                    write.pointer("/DeleteRequest/Key").map(|key| ("Key", key))
-                                })
+                                .or_else(|| write.pointer("/DeleteRequest/Key"))
                         })
                         .collect()
                 };
-                for (member, element) in elements {
-                    let value =
-                        key_value(member, element, &schema.partition_key).ok_or_else(|| {
-                            LeadingKeyError::Underivable {
-                                table: name.to_owned(),
-                                reason: "an item does not name the partition key",
-                            }
-                        })?;
+                for element in elements {
+                    let value = key_value(element, &schema.partition_key).ok_or_else(|| {
+                        LeadingKeyError::Underivable {
+                            table: name.to_owned(),
+                            reason: "an item does not name the partition key",
+                        }
+                    })?;
                     if !values.contains(&value) {
                         values.push(value);
                     }
@@ -159,7 +146,7 @@ pub async fn fill(
                 let element_member = if member == "Put" { "Item" } else { "Key" };
                 let value = request
                     .get(element_member)
-                    .and_then(|e| key_value(element_member, e, &schema.partition_key))
+                    .and_then(|e| key_value(e, &schema.partition_key))
                     .ok_or_else(|| LeadingKeyError::Underivable {
                         table: table.to_owned(),
                         reason: "an item does not name the partition key",
@@ -204,18 +191,8 @@ fn array(value: Option<&Value>) -> &[Value] {
 }
 
 /// The partition-key value of one `Key` or `Item`, rendered as for single-item requests.
-fn key_value(member: &str, element: &Value, partition_key: &str) -> Option<String> {
-    let operation = if member == "Item" {
-        "PutItem"
-    } else {
-        "GetItem"
-    };
-    let mut request = Map::new();
-    request.insert(member.to_owned(), element.clone());
-    let body = Value::Object(request).to_string();
-    leading_keys(operation, body.as_bytes(), partition_key)?
-        .into_iter()
-        .next()
+fn key_value(element: &Value, partition_key: &str) -> Option<String> {
+    partition_key_value(element.as_object()?, partition_key)
 }
 
 #[cfg(test)]
@@ -241,8 +218,8 @@ mod tests {
     #[test]
     fn renders_batch_items_like_single_items() {
         let key: Value = serde_json::json!({"pk": {"S": "a"}, "sk": {"N": "1"}});
-        assert_eq!(key_value("Key", &key, "pk").as_deref(), Some("a"));
-        assert_eq!(key_value("Item", &key, "sk").as_deref(), Some("1"));
-        assert_eq!(key_value("Key", &key, "other"), None);
+        assert_eq!(key_value(&key, "pk").as_deref(), Some("a"));
+        assert_eq!(key_value(&key, "sk").as_deref(), Some("1"));
+        assert_eq!(key_value(&key, "other"), None);
     }
 }

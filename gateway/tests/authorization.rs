@@ -340,3 +340,86 @@ async fn an_explicit_deny_in_an_inline_policy_has_no_arn_suffix() {
     assert_eq!(status, 400);
     assert_eq!(body["Message"], HEAD);
 }
+
+/// Keeps the audit records it is given.
+#[derive(Debug, Default)]
+struct Records(std::sync::Mutex<Vec<serde_json::Value>>);
+
+impl irsa_core::audit::AuditSink for Records {
+    fn record(&self, event: serde_json::Value) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+/// Every stage that reads the request (classification, `dynamodb:LeadingKeys`, `CreateTable`'s
+/// `ResourcePolicy`, key-schema invalidation, the resource-policy operations, the audit record)
+/// reads the one parse of its body: one parse per call, counted on this thread (a current-thread
+/// runtime runs the call's stages here).
+#[tokio::test(flavor = "current_thread")]
+async fn each_call_parses_its_body_once_whatever_stages_read_it() {
+    let (endpoint, _fake) = fake_backend(true).await;
+    let tables = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:CreateTable","dynamodb:PutResourcePolicy","dynamodb:GetResourcePolicy"],"Resource":"arn:aws:dynamodb:*:*:table/curity-*"}]}"#;
+    let mut state = gateway(
+        &endpoint,
+        &[("own-rows", OWN_ROWS), ("tables", tables)],
+        &[],
+    );
+    let records = Arc::new(Records::default());
+    state.audit = Some(Arc::clone(&records) as Arc<dyn irsa_core::audit::AuditSink>);
+    let table_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}"#;
+    let create = serde_json::json!({
+        "TableName": "curity-new",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "ResourcePolicy": table_policy,
+    })
+    .to_string();
+    let batch = format!(
+        r#"{{"RequestItems":{{"curity-accounts":[{{"PutRequest":{{"Item":{{"pk":{{"S":"{SUB}"}}}}}}}},{{"DeleteRequest":{{"Key":{{"pk":{{"S":"{SUB}"}}}}}}}}]}}}}"#
+    );
+    let policy_of_new =
+        r#"{"ResourceArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/curity-new"}"#;
+    let calls = [
+        ("GetItem", get(SUB), 200),
+        ("GetItem", get("someone-else"), 400),
+        ("BatchWriteItem", batch, 200),
+        ("CreateTable", create, 200),
+        ("GetResourcePolicy", policy_of_new.to_owned(), 200),
+        (
+            "GetItem",
+            r#"{"TableName":"curity-accounts","Key":{}}"#.to_owned(),
+            400,
+        ),
+    ];
+    for (operation, body, expected) in &calls {
+        let before = gateway::body::parses_on_this_thread();
+        let (status, answer) = call(&state, operation, body).await;
+        assert_eq!(status, *expected, "{operation}: {answer}");
+        let parses = gateway::body::parses_on_this_thread() - before;
+        assert_eq!(parses, 1, "{operation} {body} parsed {parses} times");
+    }
+    // The policy given with `CreateTable` was kept by the gateway and answered from there.
+    let (_, answer) = call(&state, "GetResourcePolicy", policy_of_new).await;
+    assert_eq!(answer["Policy"], table_policy);
+
+    // A call refused before classification still parses once, for its audit record.
+    let before = gateway::body::parses_on_this_thread();
+    let (parts, ()) = http::Request::post("/")
+        .header("x-amz-target", "DynamoDB_20120810.GetItem")
+        .body(())
+        .unwrap()
+        .into_parts();
+    let response = handle(&state, &parts, Bytes::from(get(SUB)), None).await;
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(gateway::body::parses_on_this_thread() - before, 1);
+
+    let records = records.0.lock().unwrap();
+    assert_eq!(records.len(), calls.len() + 2);
+    for record in records.iter() {
+        assert!(
+            record["requestParameters"].is_object(),
+            "every record shows its request: {record}"
+        );
+    }
+}

@@ -9,6 +9,7 @@
     )
 )]
 
+pub mod access_denied;
 pub mod arn;
 pub mod audit;
 pub mod caller;

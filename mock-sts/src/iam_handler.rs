@@ -5,7 +5,6 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use iam_policy::Decision;
 use irsa_core::caller::Caller;
 
 use crate::error::StsError;
@@ -104,47 +103,24 @@ fn run(
         });
     }
     let needed = iam::authorization(&world, action, q)?;
-    let policies = caller.policies(&world);
-    let mut context = caller.context(&signed.region, now);
+    let facts = irsa_core::caller::RequestFacts {
+        region: &signed.region,
+        now,
+        source_ip: None,
+    };
+    let mut context = caller.context(&facts);
     for (k, v) in &needed.context {
         context.insert(k.clone(), v.clone());
     }
-    let request = iam_policy::Request {
-        principal: Some(iam_policy::Principal::Aws(caller.arn().to_owned())),
-        action: needed.action.clone(),
-        resource: needed.resource.clone(),
+    if let Err(denied) = caller.authorize(
+        &caller.policies(&world),
+        None,
+        &needed.action,
+        &needed.resource,
         context,
-    };
-    let evaluation = iam_policy::evaluate(&policies.set(), &request);
-    if evaluation.decision != Decision::Allow {
-        let kind = evaluation
-            .denied_by()
-            .unwrap_or(iam_policy::PolicyKind::Identity);
-        let head = format!(
-            "User: {} is not authorized to perform: {} on resource: {}",
-            caller.arn(),
-            needed.action,
-            needed.resource
-        );
-        let message = if evaluation.decision == Decision::ExplicitDeny {
-            format!(
-                "{head} with an explicit deny in a{} {}",
-                if kind.aws_phrase().starts_with(['a', 'e', 'i', 'o', 'u']) {
-                    "n"
-                } else {
-                    ""
-                },
-                kind.aws_phrase()
-            )
-        } else {
-            format!(
-                "{head} because no {} allows the {} action",
-                kind.aws_phrase(),
-                needed.action
-            )
-        };
-        tracing::debug!(explanation = %evaluation.explanation, "iam call denied");
-        return Err(IamError::access_denied(message));
+    ) {
+        tracing::debug!(explanation = %denied.evaluation.explanation, "iam call denied");
+        return Err(IamError::access_denied(denied.message()));
     }
     state
         .world

@@ -4,6 +4,7 @@
 //! the body.
 #![no_main]
 
+use gateway::body::RequestBody;
 use gateway::classify::{Target, classify, leading_keys};
 use libfuzzer_sys::fuzz_target;
 
@@ -38,15 +39,16 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => head.into_owned(),
     };
+    let body = RequestBody::new(body.to_vec().into());
     let _ = classify(
         &target,
-        body,
+        &body,
         Target {
             region: "eu-west-1",
             account: "111122223333",
         },
     );
-    if let Some(op) = target.strip_prefix("DynamoDB_20120810.") {
-        let _ = leading_keys(op, body, "pk");
+    if let (Some(op), Ok(request)) = (target.strip_prefix("DynamoDB_20120810."), body.object()) {
+        let _ = leading_keys(op, request, "pk");
     }
 });

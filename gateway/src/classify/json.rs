@@ -1,104 +1,12 @@
-//! Strict reading of a JSON request body and typed access to its members.
+//! Typed access to the members of a request's JSON object (parsed once by
+//! [`crate::body::RequestBody`]).
 //!
-//! Owns: parsing the body into a JSON object while rejecting repeated object keys (a body that
-//! DynamoDB and the gateway could read differently must not be classified at all), and member
-//! accessors whose errors name the member's path (`TransactItems[2].Put.TableName`).
-//! Must not: know anything about DynamoDB operations.
+//! Owns: member accessors whose errors name the member's path (`TransactItems[2].Put.TableName`).
+//! Must not: parse, or know anything about DynamoDB operations.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::ClassifyError;
-
-/// Parses `body` as one JSON object, rejecting repeated keys at any depth.
-pub(super) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ClassifyError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = StrictValue
-        .deserialize(&mut de)
-        .and_then(|value| de.end().map(|()| value))
-        .map_err(|source| match source.classify() {
-            serde_json::error::Category::Data => ClassifyError::DuplicateKey { source },
-            _ => ClassifyError::BodyNotJson { source },
-        })?;
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => Err(ClassifyError::BodyNotObject),
-    }
-}
-
-/// A seed that builds a `serde_json::Value` but fails on a repeated object key.
-#[derive(Debug, Clone, Copy)]
-struct StrictValue;
-
-impl<'de> DeserializeSeed<'de> for StrictValue {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StrictValue {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(StrictValue)? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                return Err(de::Error::custom("repeated object key"));
-            }
-            let value = access.next_value_seed(StrictValue)?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
-    }
-}
 
 /// A JSON object together with its path in the request, for error messages.
 #[derive(Debug, Clone)]

@@ -19,21 +19,34 @@ use super::{expression, json};
 /// `None` when the values cannot be derived from the request: another operation (`Scan` has no
 /// leading keys; batches and transactions span tables with their own key schemas), a malformed
 /// body, a missing partition key, or a `Query` whose key condition has no equality on it.
-pub fn leading_keys(operation: &str, body: &[u8], partition_key: &str) -> Option<Vec<String>> {
-    let map = json::parse_object(body).ok()?;
-    let root = json::Obj::root(&map);
+/// `request` is the request's JSON object ([`super::Classified::request`]).
+pub fn leading_keys(
+    operation: &str,
+    request: &Map<String, Value>,
+    partition_key: &str,
+) -> Option<Vec<String>> {
+    let root = json::Obj::root(request);
     match operation {
         "GetItem" | "UpdateItem" | "DeleteItem" => {
             let key = root.obj("Key").ok()?;
-            render(key.map().get(partition_key)?).map(|v| vec![v])
+            partition_key_value(key.map(), partition_key).map(|v| vec![v])
         }
         "PutItem" => {
             let item = root.obj("Item").ok()?;
-            render(item.map().get(partition_key)?).map(|v| vec![v])
+            partition_key_value(item.map(), partition_key).map(|v| vec![v])
         }
         "Query" => query(&root, partition_key),
         _ => None,
     }
+}
+
+/// The partition-key value of one `Key` or `Item` object, rendered as [`leading_keys`] renders
+/// it; `None` when the object lacks the key or its value is not a plain `S`, `N` or `B`.
+pub fn partition_key_value(
+    key_or_item: &Map<String, Value>,
+    partition_key: &str,
+) -> Option<String> {
+    render(key_or_item.get(partition_key)?)
 }
 
 fn query(root: &json::Obj<'_>, partition_key: &str) -> Option<Vec<String>> {
