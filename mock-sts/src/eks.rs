@@ -8,19 +8,11 @@ use axum::response::Response;
 use irsa_core::World;
 use irsa_core::world::Cluster;
 
-use crate::error::StsError;
+pub use crate::error::EksError;
 use crate::handler::StsState;
 
 /// The Kubernetes version reported for every cluster. [rec] a current EKS version.
 pub const KUBERNETES_VERSION: &str = "1.32";
-
-/// A REST-JSON error: code (in `x-amzn-ErrorType`), HTTP status, JSON body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EksError {
-    pub code: &'static str,
-    pub status: u16,
-    pub body: serde_json::Value,
-}
 
 /// The cluster name of a `DescribeCluster` path, percent-decoded.
 pub fn cluster_name(path: &str) -> Option<String> {
@@ -65,35 +57,6 @@ pub fn cluster_arn(world: &World, name: &str) -> String {
     )
 }
 
-/// [mem] EKS's text for an unknown cluster, as `aws eks describe-cluster` prints it.
-pub fn not_found(name: &str) -> EksError {
-    EksError {
-        code: "ResourceNotFoundException",
-        status: 404,
-        body: serde_json::json!({
-            "clusterName": name,
-            "message": format!("No cluster found for name: {name}."),
-        }),
-    }
-}
-
-/// Signed-call failures in REST-JSON services' coral codes. [rec] EKS's own captures were not
-/// found; these are the codes DynamoDB (also coral) answers, with the Query texts.
-fn from_signed(e: &StsError) -> EksError {
-    let (code, status) = match e {
-        StsError::InvalidClientTokenId => ("UnrecognizedClientException", 403),
-        StsError::ExpiredSessionToken => ("ExpiredTokenException", 403),
-        StsError::SignatureDoesNotMatch { .. } => ("InvalidSignatureException", 403),
-        StsError::IncompleteSignature { .. } => ("IncompleteSignatureException", 400),
-        _ => ("MissingAuthenticationTokenException", 403),
-    };
-    EksError {
-        code,
-        status,
-        body: serde_json::json!({"message": e.to_string()}),
-    }
-}
-
 /// Handle `GET /clusters/{name}`.
 pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response {
     let now = state.clock.now();
@@ -102,10 +65,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response 
     let result = describe(state, &world, parts, now, &mut caller);
     let request_id = uuid::Uuid::new_v4().to_string();
     if let Some(sink) = &state.audit {
-        let message = result
-            .as_ref()
-            .err()
-            .map(|e| e.body["message"].as_str().unwrap_or_default().to_owned());
+        let message = result.as_ref().err().map(ToString::to_string);
         let record = irsa_core::audit::ApiCall {
             source: "eks.amazonaws.com",
             name: "DescribeCluster",
@@ -121,18 +81,14 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response 
             error: result
                 .as_ref()
                 .err()
-                .map(|e| (e.code, message.as_deref().unwrap_or_default())),
+                .map(|e| (e.code(), message.as_deref().unwrap_or_default())),
         }
         .record();
         sink.record(record);
     }
     let (status, body, code) = match result {
         Ok(body) => (StatusCode::OK, body, None),
-        Err(e) => (
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-            e.body,
-            Some(e.code),
-        ),
+        Err(e) => (e.status(), e.body(), Some(e.code())),
     };
     tracing::info!(
         service = "eks",
@@ -173,7 +129,7 @@ fn describe(
         state.clock.as_ref(),
         "eks",
     )
-    .map_err(|e| from_signed(&e))?;
+    .map_err(EksError::Signed)?;
     *out = Some(signed.caller.clone());
     let name = cluster_name(parts.uri.path()).unwrap_or_default();
     let arn = cluster_arn(world, &name);
@@ -193,12 +149,10 @@ fn describe(
             &arn,
             caller.context(&facts),
         )
-        .map_err(|denied| EksError {
-            code: "AccessDeniedException",
-            status: 403,
-            body: serde_json::json!({"message": denied.head()}),
-        })?;
-    let cluster = world.cluster(&name).ok_or_else(|| not_found(&name))?;
+        .map_err(|denied| EksError::AccessDenied(denied.head()))?;
+    let cluster = world
+        .cluster(&name)
+        .ok_or_else(|| EksError::ResourceNotFound { name: name.clone() })?;
     let host = parts
         .headers
         .get(header::HOST)
@@ -235,8 +189,13 @@ mod tests {
 
     #[test]
     fn an_unknown_cluster_is_not_found_with_its_name() {
-        let e = not_found("nope");
-        assert_eq!((e.code, e.status), ("ResourceNotFoundException", 404));
-        assert_eq!(e.body["message"], "No cluster found for name: nope.");
+        let e = EksError::ResourceNotFound {
+            name: "nope".into(),
+        };
+        assert_eq!(
+            (e.code(), e.status()),
+            ("ResourceNotFoundException", StatusCode::NOT_FOUND)
+        );
+        assert_eq!(e.body()["message"], "No cluster found for name: nope.");
     }
 }

@@ -1,14 +1,16 @@
-//! STS wire errors: a typed cause, its AWS code, HTTP status and message, rendered once.
+//! The wire errors of the services mock-sts answers, each a typed cause with its AWS code, HTTP
+//! status and message, rendered in one place: STS's and IAM's Query-protocol `ErrorResponse`
+//! (`StsError`, `IamError`) and EKS's REST-JSON error (`EksError`).
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use irsa_core::trust::WebIdentityError;
 
-use crate::xml::XmlWriter;
+use crate::xml::{self, XmlWriter};
 
 /// Every STS error the harness sends. The message texts are AWS's, with sources in
 /// `../shared/docs/wire-contracts.md` §1.4/§1.5; `[rec]` marks texts we could not capture.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StsError {
     #[error("{message}")]
     InvalidIdentityToken { message: String },
@@ -93,17 +95,40 @@ impl StsError {
     }
 
     pub fn render_body(&self, request_id: &str) -> String {
-        let mut w = XmlWriter::new();
-        w.open_root("ErrorResponse")
-            .open("Error")
-            .leaf("Type", "Sender")
-            .leaf("Code", self.code())
-            .leaf("Message", &self.to_string())
-            .close("Error")
-            .leaf("RequestId", request_id)
-            .close("ErrorResponse");
-        w.finish()
+        query_error_body(
+            xml::NAMESPACE,
+            self.status(),
+            self.code(),
+            &self.to_string(),
+            request_id,
+        )
     }
+}
+
+/// A Query service's error document: `<ErrorResponse xmlns=…><Error>` with `Type` (`Receiver`
+/// for a 5xx status, else `Sender`), `Code` and `Message`, then the `RequestId` beside `Error`.
+fn query_error_body(
+    namespace: &str,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
+    let kind = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    let mut w = XmlWriter::new();
+    w.open_root_ns("ErrorResponse", namespace)
+        .open("Error")
+        .leaf("Type", kind)
+        .leaf("Code", code)
+        .leaf("Message", message)
+        .close("Error")
+        .leaf("RequestId", request_id)
+        .close("ErrorResponse");
+    w.finish()
 }
 
 impl From<&WebIdentityError> for StsError {
@@ -149,13 +174,168 @@ pub struct StsErrorResponse {
 impl IntoResponse for StsErrorResponse {
     fn into_response(self) -> Response {
         let body = self.error.render_body(&self.request_id);
-        let mut response = (self.error.status(), body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-        if let Ok(id) = HeaderValue::from_str(&self.request_id) {
-            headers.insert("x-amzn-RequestId", id);
+        xml::query_response(self.error.status(), body, &self.request_id)
+    }
+}
+
+/// Every IAM error the harness sends. The codes and statuses are botocore's IAM model's
+/// (`botocore/data/iam/2010-05-08/service-2.json`; `ValidationError` 400 as for every coral
+/// service); each message is written where the error arises, with its source marker there
+/// (`[mem]`, `[rec]`: see `crate::iam`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IamError {
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    DeleteConflict(String),
+    /// The caller's policies do not allow the action.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Model constraints the request's parameters break, all at once, in AWS's coral format
+    /// `N validation error(s) detected: …; …`.
+    #[error("{}", validation_message(.0))]
+    Validation(Vec<String>),
+    /// [rec] Query-protocol wording for an unknown action, as `mock-sts` answers it for STS.
+    #[error(
+        "Could not find operation {action} for version {}",
+        crate::iam::VERSION
+    )]
+    InvalidAction { action: String },
+    /// [rec] As for STS.
+    #[error("Missing Action")]
+    MissingAction,
+    /// A signed-call failure keeps its Query front end's code, status and text
+    /// (wire-contracts §1.5).
+    #[error("{0}")]
+    Signed(StsError),
+}
+
+fn validation_message(errors: &[String]) -> String {
+    let n = errors.len();
+    let noun = if n == 1 { "error" } else { "errors" };
+    format!("{n} validation {noun} detected: {}", errors.join("; "))
+}
+
+impl IamError {
+    /// The refusal of IAM's own authorisation, with AWS's access-denied text.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        IamError::AccessDenied(message.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            IamError::NoSuchEntity(_) => "NoSuchEntity",
+            IamError::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            IamError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            IamError::InvalidInput(_) => "InvalidInput",
+            IamError::LimitExceeded(_) => "LimitExceeded",
+            IamError::DeleteConflict(_) => "DeleteConflict",
+            IamError::AccessDenied(_) => "AccessDenied",
+            IamError::Validation(_) => "ValidationError",
+            IamError::InvalidAction { .. } => "InvalidAction",
+            IamError::MissingAction => "MissingAction",
+            IamError::Signed(e) => e.code(),
         }
-        response
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            IamError::NoSuchEntity(_) => StatusCode::NOT_FOUND,
+            IamError::EntityAlreadyExists(_)
+            | IamError::LimitExceeded(_)
+            | IamError::DeleteConflict(_) => StatusCode::CONFLICT,
+            IamError::AccessDenied(_) => StatusCode::FORBIDDEN,
+            IamError::MalformedPolicyDocument(_)
+            | IamError::InvalidInput(_)
+            | IamError::Validation(_)
+            | IamError::InvalidAction { .. }
+            | IamError::MissingAction => StatusCode::BAD_REQUEST,
+            IamError::Signed(e) => e.status(),
+        }
+    }
+
+    /// `<ErrorResponse>` in IAM's namespace.
+    pub fn render_body(&self, request_id: &str) -> String {
+        query_error_body(
+            crate::iam::NAMESPACE,
+            self.status(),
+            self.code(),
+            &self.to_string(),
+            request_id,
+        )
+    }
+}
+
+/// An IAM error with the request id it answers.
+#[derive(Debug)]
+pub struct IamErrorResponse {
+    pub error: IamError,
+    pub request_id: String,
+}
+
+impl IntoResponse for IamErrorResponse {
+    fn into_response(self) -> Response {
+        let body = self.error.render_body(&self.request_id);
+        xml::query_response(self.error.status(), body, &self.request_id)
+    }
+}
+
+/// Every EKS error the harness sends, REST-JSON: the code in `x-amzn-ErrorType`, a JSON body
+/// with the `message`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EksError {
+    /// [mem] EKS's text for an unknown cluster, as `aws eks describe-cluster` prints it.
+    #[error("No cluster found for name: {name}.")]
+    ResourceNotFound { name: String },
+    /// The caller's policies do not allow the action.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Signed-call failures in REST-JSON services' coral codes. [rec] EKS's own captures were
+    /// not found; these are the codes DynamoDB (also coral) answers, with the Query texts.
+    #[error("{0}")]
+    Signed(StsError),
+}
+
+impl EksError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EksError::ResourceNotFound { .. } => "ResourceNotFoundException",
+            EksError::AccessDenied(_) => "AccessDeniedException",
+            EksError::Signed(StsError::InvalidClientTokenId) => "UnrecognizedClientException",
+            EksError::Signed(StsError::ExpiredSessionToken) => "ExpiredTokenException",
+            EksError::Signed(StsError::SignatureDoesNotMatch { .. }) => "InvalidSignatureException",
+            EksError::Signed(StsError::IncompleteSignature { .. }) => {
+                "IncompleteSignatureException"
+            }
+            EksError::Signed(_) => "MissingAuthenticationTokenException",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            EksError::ResourceNotFound { .. } => StatusCode::NOT_FOUND,
+            EksError::Signed(StsError::IncompleteSignature { .. }) => StatusCode::BAD_REQUEST,
+            EksError::AccessDenied(_) | EksError::Signed(_) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The JSON body: the `message`, and for an unknown cluster its `clusterName` first.
+    pub fn body(&self) -> serde_json::Value {
+        match self {
+            EksError::ResourceNotFound { name } => serde_json::json!({
+                "clusterName": name,
+                "message": self.to_string(),
+            }),
+            _ => serde_json::json!({"message": self.to_string()}),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use irsa_core::world::User;
 use irsa_core::{World, WorldStore};
 
 use crate::error::{StsError, StsErrorResponse};
-use crate::xml::XmlWriter;
+use crate::xml::{XmlWriter, query_response};
 
 /// Largest body accepted: a 20000-character token, URL-encoded, plus the rest.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
@@ -108,7 +108,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
         ));
     }
     let mut response = match result {
-        Ok(xml) => success(xml, &request_id),
+        Ok(xml) => query_response(StatusCode::OK, xml, &request_id),
         Err(error) => {
             tracing::info!(
                 service = "sts",
@@ -207,16 +207,6 @@ fn audit_record<'a>(
         error: error.map(|e| (e.code(), message.as_deref().unwrap_or_default())),
     }
     .record()
-}
-
-fn success(xml: String, request_id: &str) -> Response {
-    let mut response = Response::new(Body::from(xml));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
-    }
-    response
 }
 
 fn validation(errors: Vec<String>) -> StsError {

@@ -2,16 +2,16 @@
 //! `iam` module's validation and authorisation needs → the caller's policies, evaluated against
 //! the current world → one atomic world update → XML in IAM's namespace.
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use irsa_core::caller::Caller;
 
-use crate::error::StsError;
+use crate::error::{IamError, IamErrorResponse};
 use crate::handler::StsState;
-use crate::iam::{self, IamError, NAMESPACE, Xml};
+use crate::iam::{self, IamOperation, NAMESPACE, Xml};
 use crate::query::Query;
-use crate::xml::XmlWriter;
+use crate::xml::{XmlWriter, query_response};
 
 /// Handle one IAM Query request whose body has been read.
 pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes) -> Response {
@@ -23,6 +23,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     let mut caller = None;
     let result = run(state, parts, &body, &q, &action, now, &mut caller);
     if let Some(sink) = &state.audit {
+        let message = result.as_ref().err().map(ToString::to_string);
         let record = irsa_core::audit::ApiCall {
             source: "iam.amazonaws.com",
             name: &action,
@@ -35,7 +36,10 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
             user_identity: irsa_core::audit::caller_identity(caller.as_ref(), &world),
             request_parameters: serde_json::Value::Null,
             response_elements: serde_json::Value::Null,
-            error: result.as_ref().err().map(|e| (e.code, e.message.as_str())),
+            error: result
+                .as_ref()
+                .err()
+                .map(|e| (e.code(), message.as_deref().unwrap_or_default())),
         }
         .record();
         sink.record(record);
@@ -50,7 +54,7 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
                 request_id,
                 "iam call"
             );
-            respond(
+            query_response(
                 StatusCode::OK,
                 render_success(&action, xml.as_ref(), &request_id),
                 &request_id,
@@ -62,12 +66,15 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
                 action,
                 principal = caller.as_ref().map_or("-", Caller::arn),
                 decision = "deny",
-                error = e.code,
+                error = e.code(),
                 request_id,
                 "iam call refused"
             );
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-            respond(status, render_error(&e, &request_id), &request_id)
+            IamErrorResponse {
+                error: e,
+                request_id,
+            }
+            .into_response()
         }
     }
 }
@@ -91,18 +98,14 @@ fn run(
         state.clock.as_ref(),
         "iam",
     )
-    .map_err(|e| from_signed(&e))?;
+    .map_err(IamError::Signed)?;
     let caller = signed.caller;
     *out = Some(caller.clone());
     if action.is_empty() {
-        // [rec] as for STS.
-        return Err(IamError {
-            code: "MissingAction",
-            status: 400,
-            message: "Missing Action".to_owned(),
-        });
+        return Err(IamError::MissingAction);
     }
-    let needed = iam::authorization(&world, action, q)?;
+    let operation: IamOperation = action.parse()?;
+    let needed = iam::authorization(&world, operation, q)?;
     let facts = irsa_core::caller::RequestFacts {
         region: &signed.region,
         now,
@@ -124,27 +127,7 @@ fn run(
     }
     state
         .world
-        .update(|w| iam::execute(w, action, q, now, state.keys.as_ref()))
-}
-
-/// The signed-call errors keep their Query-front-end codes and statuses (wire-contracts §1.5).
-fn from_signed(e: &StsError) -> IamError {
-    IamError {
-        code: e.code(),
-        status: e.status().as_u16(),
-        message: e.to_string(),
-    }
-}
-
-fn respond(status: StatusCode, body: String, request_id: &str) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
-    }
-    response
+        .update(|w| iam::execute(w, operation, q, now, state.keys.as_ref()))
 }
 
 /// `<XResponse xmlns=IAM><XResult>…</XResult><ResponseMetadata>…`; operations without output
@@ -176,24 +159,4 @@ fn write_tree(w: &mut XmlWriter, tree: &Xml) {
             w.close(name);
         }
     }
-}
-
-pub fn render_error(e: &IamError, request_id: &str) -> String {
-    let mut w = XmlWriter::new();
-    w.open_root_ns("ErrorResponse", NAMESPACE)
-        .open("Error")
-        .leaf(
-            "Type",
-            if e.status >= 500 {
-                "Receiver"
-            } else {
-                "Sender"
-            },
-        )
-        .leaf("Code", e.code)
-        .leaf("Message", &e.message)
-        .close("Error")
-        .leaf("RequestId", request_id)
-        .close("ErrorResponse");
-    w.finish()
 }

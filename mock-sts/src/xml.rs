@@ -3,6 +3,10 @@
 
 use std::fmt::Write as _;
 
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
 pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// Escape text for an XML element body: `&`, `<` and `>` only. Quotes need no escaping in
@@ -74,6 +78,19 @@ impl XmlWriter {
     pub fn finish(self) -> String {
         self.out
     }
+}
+
+/// A Query-protocol response (STS's, IAM's): the XML `body` as `text/xml`, with the request id
+/// the body names also in `x-amzn-RequestId`.
+pub fn query_response(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
-//! The interop suite's toolchain installs: the client programs under `tests/interop/`, built for
-//! each SDK into the project cache, once.
+//! The interop suite's SDK matrix and toolchain installs. [`SDKS`] is the matrix: each SDK's
+//! label, how its client is built, how its clock is moved in the refresh rounds, what it is
+//! expected to do, and the notes the generated `docs/sdk-compatibility.md` prints for it;
+//! `tests/tests/interop.rs` runs exactly these SDKs, in this order. The client programs under
+//! `tests/interop/` are built for each SDK into the project cache, once.
 //!
 //! Each build lands in `cache_dir()/interop-<sdk>-<hash>`, where the hash covers the program's
 //! sources, its dependency pins and the toolchain's version, through
@@ -9,7 +12,8 @@
 //! so a source change after the first run rebuilds without the network. A second run of an
 //! unchanged tree runs no build tool at all.
 //!
-//! This module builds; it must not run the programs or judge them (`tests/tests/interop.rs`).
+//! This module describes and builds; it must not run the programs or judge them
+//! (`tests/tests/interop.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,9 +21,199 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 use irsa_harness::backend::cache::{cache_dir, install_once, with_install_lock};
 
-/// The Java SDK v2 versions the suite builds: the one Curity's DynamoDB plugin pins, the first
-/// that reads `AWS_ENDPOINT_URL_*` (its 2.28.1 changelog entry), and a current one.
-pub const JAVA_SDK_VERSIONS: &[&str] = &["2.21.42", "2.28.1", "2.57.8"];
+/// One SDK of the matrix: what the suite builds, runs, expects and documents for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sdk {
+    /// The SDK column of the generated tables (`java`); with a Java version, the label.
+    pub name: &'static str,
+    pub build: Build,
+    pub clock: ClockControl,
+    /// Whether the pod's environment alone (`AWS_ENDPOINT_URL*`) points it at the harness; one
+    /// that does not must send its STS call to AWS's host (refused by the programs' guards).
+    pub reads_endpoint_variables: bool,
+    /// Java SDK v2 with endpoint settings: it also runs the Curity workload
+    /// (`CurityWorkload.java`) and the script with the endpoints given as JVM system properties.
+    pub jvm_workloads: bool,
+    /// Refresh rounds whose ARWWI count for this SDK differs from the suite's general bounds.
+    pub refresh_exceptions: &'static [RefreshException],
+    pub notes: Notes,
+}
+
+/// How an SDK's client is built or found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `tests/interop/java` against Java SDK v2 `version` ([`ensure_java_client`]).
+    Java { version: &'static str },
+    /// `tests/interop/go` ([`ensure_go_client`]).
+    Go,
+    /// `tests/interop/js` ([`ensure_js_client`]).
+    JavaScript,
+    /// `tests/interop/python/interop_boto3.py` in the harness's Python venv.
+    Boto3,
+    /// The AWS CLI v1 of the harness's Python venv, one command per step.
+    AwsCli,
+    /// The Rust SDK, in the test process.
+    Rust,
+}
+
+/// How an SDK's own clock is moved with the harness clock in the refresh rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockControl {
+    /// libfaketime preloaded into the process (`LD_PRELOAD`, `FAKETIME_TIMESTAMP_FILE`).
+    Libfaketime,
+    /// The program moves the SDK's own clock hook by the offset of each round's input line: Go
+    /// reads the clock without libc, so libfaketime cannot move it.
+    ClockHook,
+    /// The Rust SDK config's `TimeSource`, in process.
+    TimeSource,
+}
+
+/// A refresh round where an SDK's ARWWI count differs from the general bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshException {
+    /// The round's name (`tests/tests/interop.rs`'s `ROUNDS`).
+    pub round: &'static str,
+    /// The least and most ARWWI calls the round may add.
+    pub arwwi: (usize, usize),
+}
+
+/// Facts about an SDK that the suite does not measure, from `wire-contracts.md` §2 and the
+/// SDKs' own sources, for the generated doc's "What each SDK reads".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notes {
+    /// The region variable it reads.
+    pub region: &'static str,
+    /// The endpoint settings it reads.
+    pub endpoints: &'static str,
+    /// How it caches and refreshes web-identity credentials.
+    pub refresh: &'static str,
+}
+
+impl Sdk {
+    /// `java 2.21.42`, `go`, …: names the SDK in every failure, stack and state directory.
+    pub fn label(&self) -> String {
+        match self.build {
+            Build::Java { version } => format!("{} {version}", self.name),
+            _ => self.name.to_owned(),
+        }
+    }
+}
+
+/// The endpoint settings of every SDK here that has them, but Java's.
+const ENDPOINT_VARIABLES: &str =
+    "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`";
+const JAVA_REFRESH: &str = "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before";
+
+/// A Java SDK v2 version that reads the endpoint settings.
+const fn java_with_endpoints(version: &'static str) -> Sdk {
+    Sdk {
+        name: "java",
+        build: Build::Java { version },
+        clock: ClockControl::Libfaketime,
+        reads_endpoint_variables: true,
+        jvm_workloads: true,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_REGION`",
+            endpoints: "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`; or the JVM system properties `aws.endpointUrlSts` and `aws.endpointUrlDynamoDb` (note the case; the suite runs the script with only these), `aws.endpointUrl`",
+            refresh: JAVA_REFRESH,
+        },
+    }
+}
+
+/// The SDK matrix, in the order of the generated doc's rows. Java SDK v2 in three versions:
+/// the one Curity's DynamoDB plugin pins, the first that reads `AWS_ENDPOINT_URL_*` (its 2.28.1
+/// changelog entry), and a current one.
+pub const SDKS: &[Sdk] = &[
+    Sdk {
+        name: "java",
+        build: Build::Java { version: "2.21.42" },
+        clock: ClockControl::Libfaketime,
+        // Java SDK v2 reads `AWS_ENDPOINT_URL*` only from 2.28.1 on (its changelog; measured).
+        reads_endpoint_variables: false,
+        jvm_workloads: false,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_REGION`",
+            endpoints: "none: no `AWS_ENDPOINT_URL*` variable, `aws.endpointUrl*` property or profile `endpoint_url` exists in this version",
+            refresh: JAVA_REFRESH,
+        },
+    },
+    java_with_endpoints("2.28.1"),
+    java_with_endpoints("2.57.8"),
+    Sdk {
+        name: "go",
+        build: Build::Go,
+        clock: ClockControl::ClockHook,
+        reads_endpoint_variables: true,
+        jvm_workloads: false,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_REGION` (and `AWS_DEFAULT_REGION`)",
+            endpoints: ENDPOINT_VARIABLES,
+            refresh: "`aws.CredentialsCache` shared by every client of one `aws.Config`; for web identity no expiry window (`config/resolve_credentials.go`): refreshes at `Expiration`",
+        },
+    },
+    Sdk {
+        name: "js",
+        build: Build::JavaScript,
+        clock: ClockControl::Libfaketime,
+        reads_endpoint_variables: true,
+        jvm_workloads: false,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_REGION` only (`AWS_DEFAULT_REGION` is ignored)",
+            endpoints: ENDPOINT_VARIABLES,
+            refresh: "per client; refreshes when less than 5 min remain",
+        },
+    },
+    Sdk {
+        name: "boto3",
+        build: Build::Boto3,
+        clock: ClockControl::Libfaketime,
+        reads_endpoint_variables: true,
+        jvm_workloads: false,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
+            endpoints: ENDPOINT_VARIABLES,
+            refresh: "per `Session`; advisory 15 min, mandatory 10 min before `Expiration` (credentials under 15 min are refreshed on every call)",
+        },
+    },
+    Sdk {
+        name: "aws-cli",
+        build: Build::AwsCli,
+        clock: ClockControl::Libfaketime,
+        reads_endpoint_variables: true,
+        jvm_workloads: false,
+        // The AWS CLI v1 vendors its own botocore, whose web-identity disk-cache key includes the
+        // token (`awscli/botocore/credentials.py`, `_cache_key_args`): the token file was
+        // rewritten before this round, so the next command misses its cache and assumes the
+        // role again.
+        refresh_exceptions: &[RefreshException {
+            round: "30-min-left",
+            arwwi: (1, 1),
+        }],
+        notes: Notes {
+            region: "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
+            endpoints: ENDPOINT_VARIABLES,
+            refresh: "as boto3, plus a disk cache in `~/.aws/cli/cache` reused by later commands; its vendored botocore keys that cache by role **and token**, so each rewrite of the token file costs one ARWWI on the next command",
+        },
+    },
+    Sdk {
+        name: "rust",
+        build: Build::Rust,
+        clock: ClockControl::TimeSource,
+        reads_endpoint_variables: true,
+        jvm_workloads: false,
+        refresh_exceptions: &[],
+        notes: Notes {
+            region: "`AWS_REGION`, then `AWS_DEFAULT_REGION`",
+            endpoints: ENDPOINT_VARIABLES,
+            refresh: "identity cache shared by the clients of one `SdkConfig`; refreshes about 5–10 s before `Expiration`",
+        },
+    },
+];
 
 /// The Maven goal that resolves the client's classpath; the plugin version is pinned so Maven
 /// needs no plugin metadata from the network.
@@ -337,8 +531,39 @@ mod tests {
 
     #[test]
     fn java_versions_are_the_pinned_one_the_first_with_endpoint_variables_and_a_current_one() {
-        assert_eq!(JAVA_SDK_VERSIONS.first(), Some(&"2.21.42"));
-        assert!(JAVA_SDK_VERSIONS.contains(&"2.28.1"));
-        assert_eq!(JAVA_SDK_VERSIONS.len(), 3);
+        let java: Vec<(&str, bool)> = SDKS
+            .iter()
+            .filter_map(|sdk| match sdk.build {
+                Build::Java { version } => Some((version, sdk.reads_endpoint_variables)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            java,
+            [("2.21.42", false), ("2.28.1", true), ("2.57.8", true)]
+        );
+    }
+
+    #[test]
+    fn every_sdk_has_its_own_label_and_only_java_runs_the_jvm_workloads() {
+        let labels: Vec<String> = SDKS.iter().map(Sdk::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "java 2.21.42",
+                "java 2.28.1",
+                "java 2.57.8",
+                "go",
+                "js",
+                "boto3",
+                "aws-cli",
+                "rust"
+            ]
+        );
+        for sdk in SDKS {
+            if sdk.jvm_workloads {
+                assert!(matches!(sdk.build, Build::Java { .. }) && sdk.reads_endpoint_variables);
+            }
+        }
     }
 }

@@ -4,9 +4,11 @@
 //! and a `Query` on its index, a `DeleteTable` the policy refuses, and an STS refusal for a
 //! service account the trust policy does not name.
 //!
-//! The client programs live in `tests/interop/` (Java SDK v2 in three versions, Go SDK v2,
-//! JavaScript SDK v3, boto3) and print one JSON line per step; the AWS CLI v1 is driven one
-//! command per step, and the Rust SDK runs in-process. This file judges what each saw, counts
+//! The SDKs are the matrix `irsa_tests::interop::SDKS` (how each is built, how its clock is
+//! moved, what it is expected to do, the notes the doc prints). The client programs live in
+//! `tests/interop/` (Java SDK v2 in three versions, Go SDK v2, JavaScript SDK v3, boto3) and
+//! print one JSON line per step; the AWS CLI v1 is driven one command per step, and the Rust
+//! SDK runs in-process. This file judges what each saw, counts
 //! each one's `AssumeRoleWithWebIdentity` calls in its own stack's audit trail, and renders
 //! `docs/sdk-compatibility.md` from the results (`IRSA_BLESS=1` rewrites it; otherwise a
 //! difference fails). A toolchain that is missing fails the suite: no SDK is skipped.
@@ -28,7 +30,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
 use base64::Engine as _;
 use irsa_core::clock::Clock as _;
 use irsa_harness::stack::Stack;
-use irsa_tests::interop::{self, JAVA_SDK_VERSIONS};
+use irsa_tests::interop::{self, Build, ClockControl, SDKS, Sdk};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
@@ -52,9 +54,11 @@ enum Runner {
     Rust,
 }
 
+/// An SDK of the matrix, installed.
 #[derive(Debug, Clone)]
 struct Client {
-    /// `java 2.21.42`, `go`, …: names the SDK in every failure.
+    sdk: &'static Sdk,
+    /// [`Sdk::label`]: names the SDK in every failure.
     label: String,
     runner: Runner,
 }
@@ -109,72 +113,67 @@ struct Outcome {
     foreign_hosts: BTreeSet<String>,
 }
 
-async fn install_clients() -> (Vec<Client>, Vec<String>) {
-    let mut clients = Vec::new();
-    let mut missing = Vec::new();
-    let mut java = Vec::new();
-    for version in JAVA_SDK_VERSIONS {
-        java.push((
-            *version,
-            tokio::task::spawn_blocking(move || interop::ensure_java_client(version)),
-        ));
-    }
-    let go = tokio::task::spawn_blocking(interop::ensure_go_client);
-    let js = tokio::task::spawn_blocking(interop::ensure_js_client);
-    let python = irsa_harness::backend::python::ensure_python_tools().await;
-    for (version, task) in java {
-        match task.await.expect("java install task") {
-            Ok(c) => clients.push(Client {
-                label: format!("java {version}"),
-                runner: Runner::Program {
-                    program: c.java,
-                    args: vec!["-cp".into(), c.classpath, "Interop".into()],
-                },
-            }),
-            Err(e) => missing.push(format!("java {version}: {e:#}")),
+/// Builds (once) or finds the client of `sdk`.
+async fn install(sdk: &'static Sdk) -> anyhow::Result<Runner> {
+    use tokio::task::spawn_blocking;
+    Ok(match sdk.build {
+        Build::Java { version } => {
+            let c = spawn_blocking(move || interop::ensure_java_client(version)).await??;
+            Runner::Program {
+                program: c.java,
+                args: vec!["-cp".into(), c.classpath, "Interop".into()],
+            }
         }
-    }
-    match go.await.expect("go install task") {
-        Ok(binary) => clients.push(Client {
-            label: "go".into(),
-            runner: Runner::Program {
-                program: binary,
-                args: vec![],
-            },
-        }),
-        Err(e) => missing.push(format!("go: {e:#}")),
-    }
-    match js.await.expect("js install task") {
-        Ok(c) => clients.push(Client {
-            label: "js".into(),
-            runner: Runner::Program {
+        Build::Go => Runner::Program {
+            program: spawn_blocking(interop::ensure_go_client).await??,
+            args: vec![],
+        },
+        Build::JavaScript => {
+            let c = spawn_blocking(interop::ensure_js_client).await??;
+            Runner::Program {
                 program: c.node,
                 args: vec![c.script.display().to_string()],
-            },
-        }),
-        Err(e) => missing.push(format!("js: {e:#}")),
-    }
-    match python {
-        Ok(tools) => {
-            let script = interop::interop_dir().join("python/interop_boto3.py");
-            clients.push(Client {
-                label: "boto3".into(),
-                runner: Runner::Program {
-                    program: tools.python,
-                    args: vec![script.display().to_string()],
-                },
-            });
-            clients.push(Client {
-                label: "aws-cli".into(),
-                runner: Runner::AwsCli { aws: tools.aws },
-            });
+            }
         }
-        Err(e) => missing.push(format!("boto3 and aws-cli: {e:#}")),
+        Build::Boto3 => {
+            let tools = irsa_harness::backend::python::ensure_python_tools().await?;
+            let script = interop::interop_dir().join("python/interop_boto3.py");
+            Runner::Program {
+                program: tools.python,
+                args: vec![script.display().to_string()],
+            }
+        }
+        Build::AwsCli => Runner::AwsCli {
+            aws: irsa_harness::backend::python::ensure_python_tools().await?.aws,
+        },
+        Build::Rust => Runner::Rust,
+    })
+}
+
+/// Every SDK of the matrix, installed concurrently, in the matrix's order; and the SDKs that
+/// could not be installed, with the reason.
+async fn install_clients() -> (Vec<Client>, Vec<String>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (order, sdk) in SDKS.iter().enumerate() {
+        tasks.spawn(async move { (order, sdk, install(sdk).await) });
     }
-    clients.push(Client {
-        label: "rust".into(),
-        runner: Runner::Rust,
-    });
+    let mut installed = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        installed.push(done.expect("an install task panicked"));
+    }
+    installed.sort_by_key(|(order, ..)| *order);
+    let mut clients = Vec::new();
+    let mut missing = Vec::new();
+    for (_, sdk, runner) in installed {
+        match runner {
+            Ok(runner) => clients.push(Client {
+                sdk,
+                label: sdk.label(),
+                runner,
+            }),
+            Err(e) => missing.push(format!("{}: {e:#}", sdk.label())),
+        }
+    }
     (clients, missing)
 }
 
@@ -571,7 +570,7 @@ async fn exercise(client: Client) -> Outcome {
         "{}: the refused pod got credentials",
         client.label
     );
-    let curity = if client.label.starts_with("java") && reads_endpoint_variables(&client) {
+    let curity = if client.sdk.jvm_workloads {
         Some(run_mode(&client, &stack, TRUSTED, "curity", &id).await)
     } else {
         None
@@ -671,12 +670,6 @@ fn judge_curity(label: &str, run: &Run) -> Vec<String> {
     failures
 }
 
-/// Whether this client is expected to reach the harness from the pod's environment alone.
-/// Java SDK v2 reads `AWS_ENDPOINT_URL*` only from 2.28.1 on (its changelog; measured here).
-fn reads_endpoint_variables(client: &Client) -> bool {
-    client.label != "java 2.21.42"
-}
-
 /// A predicate on a step's reported result.
 type Check = Box<dyn Fn(&str) -> bool>;
 
@@ -687,7 +680,7 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
     let mut fail =
         |step: &str, what: String| failures.push(format!("{label}, step `{step}`: {what}"));
     let script = &outcome.script;
-    if !reads_endpoint_variables(&outcome.client) {
+    if !outcome.client.sdk.reads_endpoint_variables {
         // The finding for Curity's pinned version: ARWWI goes to the real regional STS host,
         // which the program's guard refuses; nothing reaches the harness.
         let expected: BTreeSet<String> = ["sts.eu-west-1.amazonaws.com:443".to_owned()].into();
@@ -844,49 +837,6 @@ fn refusal_surface(run: &Run) -> Result<String, String> {
     Err(format!("expected AccessDenied, saw {s}"))
 }
 
-/// Facts about each SDK that the suite does not measure, from `wire-contracts.md` §2 and the SDKs'
-/// own sources; the measured columns come from the run.
-fn notes(label: &str) -> (&'static str, &'static str, &'static str) {
-    // (region variable read, endpoint variables read, credential refresh)
-    match label {
-        "java 2.21.42" => (
-            "`AWS_REGION`",
-            "none: no `AWS_ENDPOINT_URL*` variable, `aws.endpointUrl*` property or profile `endpoint_url` exists in this version",
-            "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before",
-        ),
-        l if l.starts_with("java") => (
-            "`AWS_REGION`",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`; or the JVM system properties `aws.endpointUrlSts` and `aws.endpointUrlDynamoDb` (note the case; the suite runs the script with only these), `aws.endpointUrl`",
-            "STS provider caches (`CachedSupplier`): a jittered prefetch from 5 min before `Expiration`, a blocking refresh from 1 min before",
-        ),
-        "go" => (
-            "`AWS_REGION` (and `AWS_DEFAULT_REGION`)",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
-            "`aws.CredentialsCache` shared by every client of one `aws.Config`; for web identity no expiry window (`config/resolve_credentials.go`): refreshes at `Expiration`",
-        ),
-        "js" => (
-            "`AWS_REGION` only (`AWS_DEFAULT_REGION` is ignored)",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
-            "per client; refreshes when less than 5 min remain",
-        ),
-        "boto3" => (
-            "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
-            "per `Session`; advisory 15 min, mandatory 10 min before `Expiration` (credentials under 15 min are refreshed on every call)",
-        ),
-        "aws-cli" => (
-            "`AWS_DEFAULT_REGION` only (`AWS_REGION` is ignored)",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
-            "as boto3, plus a disk cache in `~/.aws/cli/cache` reused by later commands; its vendored botocore keys that cache by role **and token**, so each rewrite of the token file costs one ARWWI on the next command",
-        ),
-        _ => (
-            "`AWS_REGION`, then `AWS_DEFAULT_REGION`",
-            "`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`",
-            "identity cache shared by the clients of one `SdkConfig`; refreshes about 5–10 s before `Expiration`",
-        ),
-    }
-}
-
 fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> String {
     let mut doc = String::new();
     doc.push_str(
@@ -918,7 +868,7 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
                     .step("delete-table-denied")
                     .is_some_and(|s| s["ok"] == false),
             );
-        let script = if reads_endpoint_variables(&o.client) {
+        let script = if o.client.sdk.reads_endpoint_variables {
             format!("{passed}/6 as AWS would answer")
         } else {
             "not run: ARWWI went to the real STS host (refused by the suite's guard)".to_owned()
@@ -928,7 +878,7 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
             .step("delete-table-denied")
             .and_then(|s| s["code"].as_str())
             .map_or("—".to_owned(), |c| format!("`{c}`"));
-        let refusal = if reads_endpoint_variables(&o.client) {
+        let refusal = if o.client.sdk.reads_endpoint_variables {
             refusal_surface(&o.refusal)
                 .unwrap_or_else(|e| format!("✗ {}", e.lines().next().unwrap_or_default()))
         } else {
@@ -946,7 +896,7 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
         let _ = writeln!(
             doc,
             "| {} | {} | {script} | {delete} | {refusal} | {} | {foreign} |",
-            o.client.label.split(' ').next().unwrap_or_default(),
+            o.client.sdk.name,
             o.script.version(),
             o.arwwi_script,
         );
@@ -1033,7 +983,7 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
         let _ = writeln!(
             doc,
             "| {} | {version} | {} | {ahead} |",
-            client.label.split(' ').next().unwrap_or_default(),
+            client.sdk.name,
             counts.join(" / "),
         );
     }
@@ -1048,12 +998,15 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     doc.push_str("| SDK | version | region variable | endpoint variables | credential refresh |\n");
     doc.push_str("| --- | --- | --- | --- | --- |\n");
     for o in outcomes {
-        let (region, endpoints, refresh) = notes(&o.client.label);
+        let notes = &o.client.sdk.notes;
         let _ = writeln!(
             doc,
-            "| {} | {} | {region} | {endpoints} | {refresh} |",
-            o.client.label.split(' ').next().unwrap_or_default(),
+            "| {} | {} | {} | {} | {} |",
+            o.client.sdk.name,
             o.script.version(),
+            notes.region,
+            notes.endpoints,
+            notes.refresh,
         );
     }
     doc.push_str(JAVA_FINDING);
@@ -1100,6 +1053,21 @@ const ROUNDS: &[(&str, Option<i64>)] = &[
 /// The ARWWI calls each round may add: exact, or at most one where the SDKs differ (how far
 /// ahead of `Expiration` each refreshes is what the round measures).
 const ROUND_ARWWI: &[(usize, usize)] = &[(1, 1), (0, 0), (0, 1), (1, 1), (0, 0)];
+
+/// The matrix's refresh exceptions name rounds the suite runs.
+#[test]
+fn every_refresh_exception_names_a_round() {
+    for sdk in SDKS {
+        for exception in sdk.refresh_exceptions {
+            assert!(
+                ROUNDS.iter().any(|(name, _)| *name == exception.round),
+                "{}: no refresh round `{}`",
+                sdk.label(),
+                exception.round
+            );
+        }
+    }
+}
 
 #[derive(Debug)]
 struct Round {
@@ -1297,11 +1265,9 @@ async fn start_driver(
     ]);
     match &client.runner {
         Runner::Program { program, args } => {
-            // Go reads the clock without libc: it moves the SDK's own clock hook instead.
-            let env = if client.label == "go" {
-                child_env(&env, &home)
-            } else {
-                faked
+            let env = match client.sdk.clock {
+                ClockControl::Libfaketime => faked,
+                ClockControl::ClockHook | ClockControl::TimeSource => child_env(&env, &home),
             };
             let stderr = std::fs::File::create(stack.state_dir().join("refresh.stderr"))
                 .expect("stderr file");
@@ -1378,21 +1344,20 @@ async fn refresh(client: Client, faketime: PathBuf) -> (Client, Vec<Round>) {
     (client, rounds)
 }
 
-/// The ARWWI calls a round may add for this SDK.
-fn round_bounds(label: &str, round: &str, general: (usize, usize)) -> (usize, usize) {
-    // The AWS CLI v1 vendors its own botocore, whose web-identity disk-cache key includes the
-    // token (`awscli/botocore/credentials.py`, `_cache_key_args`): the token file was rewritten
-    // before this round, so the next command misses its cache and assumes the role again.
-    if label == "aws-cli" && round == "30-min-left" {
-        return (1, 1);
-    }
-    general
+/// The ARWWI calls a round may add for this SDK: the general bounds but where the matrix says
+/// otherwise.
+fn round_bounds(sdk: &Sdk, round: &str, general: (usize, usize)) -> (usize, usize) {
+    sdk.refresh_exceptions
+        .iter()
+        .find(|exception| exception.round == round)
+        .map_or(general, |exception| exception.arwwi)
 }
 
-fn judge_refresh(label: &str, rounds: &[Round]) -> Vec<String> {
+fn judge_refresh(client: &Client, rounds: &[Round]) -> Vec<String> {
+    let label = &client.label;
     let mut failures = Vec::new();
     for (round, general) in rounds.iter().zip(ROUND_ARWWI) {
-        let (least, most) = round_bounds(label, round.name, *general);
+        let (least, most) = round_bounds(client.sdk, round.name, *general);
         if round.step["ok"] != true {
             failures.push(format!(
                 "{label}, refresh round `{}`: the call failed: {}",
@@ -1458,7 +1423,7 @@ async fn every_sdk_runs_the_irsa_script_against_the_harness() {
         .unwrap_or_else(|e| panic!("the refresh rounds need libfaketime: {e:#}"));
     let mut tasks = tokio::task::JoinSet::new();
     for (order, o) in outcomes.iter().enumerate() {
-        if reads_endpoint_variables(&o.client) {
+        if o.client.sdk.reads_endpoint_variables {
             let (client, faketime) = (o.client.clone(), faketime.clone());
             tasks.spawn(async move { (order, refresh(client, faketime).await) });
         }
@@ -1476,7 +1441,7 @@ async fn every_sdk_runs_the_irsa_script_against_the_harness() {
             .map(|r| format!("{}={}", r.name, r.new_arwwi))
             .collect();
         println!("interop: refresh {}: {}", client.label, counts.join(" "));
-        failures.extend(judge_refresh(&client.label, rounds));
+        failures.extend(judge_refresh(client, rounds));
     }
     assert!(
         failures.is_empty(),
