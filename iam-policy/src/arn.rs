@@ -25,6 +25,13 @@ pub(crate) fn split_arn(text: &str) -> Option<[&str; ARN_PARTS]> {
 }
 
 /// `split_once(':')` by a plain byte scan (ARN parts are short).
+/// The account field of an ARN, when it has a non-empty one.
+pub(crate) fn account_of(arn: &str) -> Option<&str> {
+    split_arn(arn)
+        .and_then(|parts| parts.get(4).copied())
+        .filter(|a| !a.is_empty())
+}
+
 pub(crate) fn split_colon(text: &str) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b == b':')?;
     Some((text.get(..at)?, text.get(at + 1..)?))
