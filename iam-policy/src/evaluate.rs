@@ -268,7 +268,6 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
     let rcp_levels = scope.rcp.unwrap_or(&[]);
     let mut layers: Vec<LayerReport> =
         Vec::with_capacity(ORDER.len() + scp_levels.len() + rcp_levels.len());
-    let full_rcp = std::slice::from_ref(rcp_full_aws_access());
     for kind in ORDER {
         match kind {
             PolicyKind::ServiceControl => {
@@ -287,6 +286,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
                 }
             }
             PolicyKind::ResourceControl => {
+                let full_rcp = std::slice::from_ref(rcp_full_aws_access());
                 for level in rcp_levels {
                     layers.push(layer(
                         kind,
@@ -333,7 +333,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
         }
     }
 
-    let accounts = accounts_of(request, scope);
+    let accounts = accounts_of(request, scope, target);
     let cross_account = accounts.filter(|(principal, resource)| principal != resource);
     let find = |kind: PolicyKind| layers.iter().find(|l| l.kind == kind);
     let allows = |kind: PolicyKind| find(kind).is_some_and(|l| l.allows);
@@ -454,7 +454,11 @@ fn limiting_layer(
 /// [`Scope::resource_account`] or the resource ARN. `None` when either is unknown (a service or
 /// federated principal, anonymous, no principal, a resource ARN without an account): the
 /// same-account rules apply then.
-fn accounts_of<'r>(request: &'r Request, scope: &Scope<'r>) -> Option<(&'r str, &'r str)> {
+fn accounts_of<'r>(
+    request: &'r Request,
+    scope: &Scope<'r>,
+    target: Target<'r>,
+) -> Option<(&'r str, &'r str)> {
     let Some(Principal::Aws(arn)) = &request.principal else {
         return None;
     };
@@ -462,7 +466,7 @@ fn accounts_of<'r>(request: &'r Request, scope: &Scope<'r>) -> Option<(&'r str, 
     let resource = scope
         .resource_account
         .filter(|a| !a.is_empty())
-        .or_else(|| account_of(&request.resource))?;
+        .or_else(|| target.account())?;
     Some((principal, resource))
 }
 
