@@ -25,6 +25,11 @@ pub(crate) fn split_arn(text: &str) -> Option<[&str; ARN_PARTS]> {
 }
 
 /// `split_once(':')` by a plain byte scan (ARN parts are short).
+/// The account field of an ARN, when it has a non-empty one.
+pub(crate) fn account_of(arn: &str) -> Option<&str> {
+    Target::new(arn).account()
+}
+
 pub(crate) fn split_colon(text: &str) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b == b':')?;
     Some((text.get(..at)?, text.get(at + 1..)?))
@@ -85,6 +90,17 @@ impl<'a> Target<'a> {
             ascii,
             colons,
         }
+    }
+
+    /// The account field (between the fourth and fifth `:`) of an ARN, when not empty. Read
+    /// off the colons already found for an ASCII ARN (this runs for every evaluation).
+    pub(crate) fn account(&self) -> Option<&'a str> {
+        let account = match self.colons {
+            Some([_, _, _, before, after]) => self.text.get(before + 1..after),
+            None if !self.ascii => split_arn(self.text).and_then(|parts| parts.get(4).copied()),
+            None => None,
+        };
+        account.filter(|a| !a.is_empty())
     }
 }
 

@@ -2,12 +2,18 @@
 //! [`Explanation`].
 //!
 //! Owns: statement matching (principal, action, resource, conditions) and combining the policy
-//! kinds. It never fails: a deny is a value. It does not parse policies or build requests.
+//! kinds, in one account or across two, with an organization's SCP and RCP levels. It never
+//! fails: a deny is a value. It does not parse policies, build requests or walk an
+//! organization's hierarchy (`organization` does).
 //!
 //! AWS, "Policy evaluation logic" (same account):
 //! * "An explicit deny in any policy overrides any allows."
 //! * Organizations SCPs: "If the enforcement code does not find any applicable Allow statements
-//!   in the SCPs, then the request is implicitly denied."
+//!   in the SCPs, then the request is implicitly denied." With a hierarchy, every level must
+//!   allow (Organizations, "SCP evaluation"); a `Deny` at any level denies.
+//! * RCPs: a `Deny` in an RCP at any level of the resource's account denies; every level allows
+//!   through the `RCPFullAWSAccess` policy AWS attaches there and that cannot be detached
+//!   (Organizations, "RCP evaluation").
 //! * "If an action is allowed by an identity-based policy, a resource-based policy, or both,
 //!   then AWS allows the action."
 //! * "If a permissions boundary, Organizations SCP, or session policy is present, it might
@@ -22,23 +28,34 @@
 //!   identity-based policy, a permissions boundary, or session policy"; `*` in `Principal` counts
 //!   as direct (see `principal`), a grant to the account grants nothing by itself.
 //!
+//! AWS, "Cross-account policy evaluation logic": "the requester in the trusted account must
+//! have an identity-based policy ... Additionally, the resource-based policy in the trusting
+//! account must allow the requester"; the account itself may be the principal the resource
+//! policy names. Boundaries, session policies and the principal's SCPs limit the identity side
+//! as in one account, the resource account's RCPs the resource side.
+//!
 //! Not sourced: a resource-based statement without `Principal` applies to no one (IAM rejects
 //! such documents for resource policies); a grant to a provider or a service is treated like a
-//! grant to a role ARN (limited by boundary and session policies).
+//! grant to a role ARN (limited by boundary and session policies); a request whose principal or
+//! resource has no account in its ARN (service and federated principals, S3 ARNs without
+//! [`Scope::resource_account`]) is evaluated as a same-account request.
 
 mod explanation;
 mod principal;
 
 use serde::{Deserialize, Serialize};
 
-pub use explanation::{Explanation, LayerReport, Mismatch, PolicyReport, StatementReport};
+pub use explanation::{
+    CrossAccount, Explanation, LayerReport, Mismatch, PolicyReport, StatementReport,
+};
 
-use crate::arn::{Target, glob_target_matches, prefix_matches, resource_matches};
+use crate::arn::{Target, account_of, glob_target_matches, prefix_matches, resource_matches};
+use crate::organization::{OrgLevel, rcp_full_aws_access};
 use crate::pattern::{Case, Glob};
 use crate::policy::{
     ActionBlock, Effect, NamedPolicy, PrincipalBlock, ResourceBlock, Statement, StatementRef,
 };
-use crate::request::Request;
+use crate::request::{Principal, Request};
 use crate::variable::{has_variable, substitute, substitute_widest};
 use principal::{PrincipalMatch, principal_matches};
 
@@ -54,8 +71,10 @@ pub enum PolicyKind {
     PermissionsBoundary,
     /// Passed when the session was created.
     Session,
-    /// AWS Organizations service control policies.
+    /// AWS Organizations service control policies (of the principal's account).
     ServiceControl,
+    /// AWS Organizations resource control policies (of the resource's account).
+    ResourceControl,
 }
 
 impl PolicyKind {
@@ -68,6 +87,7 @@ impl PolicyKind {
             Self::PermissionsBoundary => "permissions boundary",
             Self::Session => "session policy",
             Self::ServiceControl => "service control policy",
+            Self::ResourceControl => "resource control policy",
         }
     }
 }
@@ -194,9 +214,28 @@ impl Evaluation {
     }
 }
 
-/// Kinds in the order AWS's flow chart visits them; the explanation lists layers in this order.
-const ORDER: [PolicyKind; 5] = [
+/// Where a request sits beyond its own policies: the resource's account when its ARN does not
+/// say (S3 ARNs carry no account), and the organization policies that govern the principal's
+/// account (SCPs) and the resource's account (RCPs), root first.
+///
+/// `None` for `scp` / `rcp` means not governed: no organization, the management account, a
+/// service-linked role (see [`crate::organization`]). [`evaluate`] is [`evaluate_in`] with the
+/// default (empty) scope.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// The resource owner's account; `None`: the account in the resource ARN.
+    pub resource_account: Option<&'a str>,
+    /// SCP levels of the principal's account (root → OUs → account); each must allow.
+    pub scp: Option<&'a [OrgLevel<'a>]>,
+    /// RCP levels of the resource's account; `RCPFullAWSAccess` is added at every level.
+    pub rcp: Option<&'a [OrgLevel<'a>]>,
+}
+
+/// Kinds in the order AWS's flow chart visits them; the explanation lists layers in this order
+/// (SCP levels root first, then RCP levels root first, then the rest).
+const ORDER: [PolicyKind; 6] = [
     PolicyKind::ServiceControl,
+    PolicyKind::ResourceControl,
     PolicyKind::Resource,
     PolicyKind::Identity,
     PolicyKind::PermissionsBoundary,
@@ -213,95 +252,142 @@ struct Outcome {
     reasons: Vec<Mismatch>,
 }
 
-/// Evaluates `request` against every policy in `set`.
+/// Evaluates `request` against every policy in `set`, in one account or across two.
+///
+/// The request is cross-account when the principal is an AWS principal whose ARN names an
+/// account and the resource ARN names another one; otherwise the same-account rules apply.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
-    let mut layers: Vec<LayerReport> = Vec::with_capacity(ORDER.len());
-    let mut direct_grant = false;
+    evaluate_in(set, &Scope::default(), request)
+}
+
+/// [`evaluate`] with the resource's account and the organization's SCP and RCP levels.
+pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) -> Evaluation {
     // The resource is read (ASCII? where are its ARN parts?) once, not once per pattern.
     let target = Target::new(&request.resource);
+    let scp_levels = scope.scp.unwrap_or(&[]);
+    let rcp_levels = scope.rcp.unwrap_or(&[]);
+    let mut layers: Vec<LayerReport> =
+        Vec::with_capacity(ORDER.len() + scp_levels.len() + rcp_levels.len());
     for kind in ORDER {
-        let policies: &[NamedPolicy] = match kind {
-            PolicyKind::ServiceControl => match set.scp {
-                Some(scp) => scp,
-                None => continue,
-            },
-            PolicyKind::Resource => match set.resource {
-                Some(p) => std::slice::from_ref(p),
-                None => continue,
-            },
-            PolicyKind::Identity => set.identity,
-            PolicyKind::PermissionsBoundary => match set.permissions_boundary {
-                Some(p) => std::slice::from_ref(p),
-                None => continue,
-            },
+        match kind {
+            PolicyKind::ServiceControl => {
+                if let Some(scp) = set.scp {
+                    layers.push(layer(kind, None, scp, &[], request, target));
+                }
+                for level in scp_levels {
+                    layers.push(layer(
+                        kind,
+                        Some(level.id),
+                        level.policies,
+                        &[],
+                        request,
+                        target,
+                    ));
+                }
+            }
+            PolicyKind::ResourceControl => {
+                let full_rcp = std::slice::from_ref(rcp_full_aws_access());
+                for level in rcp_levels {
+                    layers.push(layer(
+                        kind,
+                        Some(level.id),
+                        full_rcp,
+                        level.policies,
+                        request,
+                        target,
+                    ));
+                }
+            }
+            PolicyKind::Resource => {
+                if let Some(p) = set.resource {
+                    layers.push(layer(
+                        kind,
+                        None,
+                        std::slice::from_ref(p),
+                        &[],
+                        request,
+                        target,
+                    ));
+                }
+            }
+            PolicyKind::Identity => {
+                layers.push(layer(kind, None, set.identity, &[], request, target));
+            }
+            PolicyKind::PermissionsBoundary => {
+                if let Some(p) = set.permissions_boundary {
+                    layers.push(layer(
+                        kind,
+                        None,
+                        std::slice::from_ref(p),
+                        &[],
+                        request,
+                        target,
+                    ));
+                }
+            }
             PolicyKind::Session => {
-                if set.session.is_empty() {
-                    continue;
+                if !set.session.is_empty() {
+                    layers.push(layer(kind, None, set.session, &[], request, target));
                 }
-                set.session
             }
-        };
-        let mut layer = LayerReport {
-            kind,
-            allows: false,
-            denies: false,
-            policies: Vec::with_capacity(policies.len()),
-        };
-        for named in policies {
-            let mut report = PolicyReport {
-                name: named.name.clone(),
-                statements: Vec::with_capacity(named.policy.statements.len()),
-            };
-            for (i, statement) in named.policy.statements.iter().enumerate() {
-                let outcome = evaluate_statement(kind, named, statement, request, target);
-                if outcome.applies {
-                    match statement.effect {
-                        Effect::Allow => layer.allows |= !outcome.account_only,
-                        Effect::Deny => layer.denies = true,
-                    }
-                    direct_grant |= kind == PolicyKind::Resource
-                        && outcome.direct
-                        && statement.effect == Effect::Allow;
-                }
-                report.statements.push(StatementReport {
-                    statement: StatementRef::of(statement, i),
-                    effect: statement.effect,
-                    applies: outcome.applies,
-                    decisive: false,
-                    direct_grant: outcome.applies && outcome.direct,
-                    delegated_to_account: outcome.applies && outcome.account_only,
-                    reasons: outcome.reasons,
-                });
-            }
-            layer.policies.push(report);
         }
-        layers.push(layer);
     }
 
-    let layer = |kind: PolicyKind| layers.iter().find(|l| l.kind == kind);
-    let allows = |kind: PolicyKind| layer(kind).is_some_and(|l| l.allows);
-    let present = |kind: PolicyKind| layer(kind).is_some();
+    let accounts = accounts_of(request, scope, target);
+    let cross_account = accounts.filter(|(principal, resource)| principal != resource);
+    let find = |kind: PolicyKind| layers.iter().find(|l| l.kind == kind);
+    let allows = |kind: PolicyKind| find(kind).is_some_and(|l| l.allows);
+    let present = |kind: PolicyKind| find(kind).is_some();
+    let resource_statements = || {
+        find(PolicyKind::Resource)
+            .into_iter()
+            .flat_map(|l| l.policies.iter().flat_map(|p| p.statements.iter()))
+    };
+    // AWS, same account: "If a resource-based policy grants permission directly to the IAM user
+    // or the session principal that is making the request, then an implicit deny in an
+    // identity-based policy, a permissions boundary, or a session policy does not impact the
+    // final decision." Across accounts both sides must allow, so no grant is direct there.
+    let direct_grant = cross_account.is_none()
+        && resource_statements().any(|s| s.direct_grant && s.effect == Effect::Allow);
+    // AWS, cross-account: "the resource-based policy in the trusting account must specify the
+    // principal of the trusted account ... You can specify the entire account or its IAM
+    // users, ... IAM roles, or assumed-role sessions." A grant to the account counts here.
+    let resource_allows_account =
+        resource_statements().any(|s| s.applies && s.effect == Effect::Allow);
 
-    let explicit = ORDER
-        .into_iter()
-        .find(|k| layer(*k).is_some_and(|l| l.denies));
-    let (decision, denied_by) = if let Some(kind) = explicit {
-        (Decision::ExplicitDeny, Some(kind))
-    } else if present(PolicyKind::ServiceControl) && !allows(PolicyKind::ServiceControl) {
-        (Decision::ImplicitDeny, Some(PolicyKind::ServiceControl))
+    let guard_denies = |l: &&LayerReport| {
+        matches!(
+            l.kind,
+            PolicyKind::ServiceControl | PolicyKind::ResourceControl
+        ) && !l.allows
+    };
+    let (decision, denied_by, denied_at) = if let Some(l) = layers.iter().find(|l| l.denies) {
+        (Decision::ExplicitDeny, Some(l.kind), l.level.clone())
+    } else if let Some(l) = layers.iter().find(guard_denies) {
+        (Decision::ImplicitDeny, Some(l.kind), l.level.clone())
+    } else if let Some(kind) = if cross_account.is_some() {
+        // AWS, "Cross-account policy evaluation logic": the principal's identity-based policy
+        // must allow the request and the resource-based policy in the trusting account must
+        // allow it too; a permissions boundary or session policy limits the identity side as
+        // in one account. Which of the two is named when both are missing is not sourced: the
+        // identity-based policy, as AWS's flow chart asks it first of the principal.
+        if !allows(PolicyKind::Identity) {
+            Some(PolicyKind::Identity)
+        } else if !resource_allows_account {
+            Some(PolicyKind::Resource)
+        } else {
+            limiting_layer(present, allows)
+        }
     } else if direct_grant {
-        (Decision::Allow, None)
+        None
     } else if !allows(PolicyKind::Identity) && !allows(PolicyKind::Resource) {
-        (Decision::ImplicitDeny, Some(PolicyKind::Identity))
-    } else if present(PolicyKind::PermissionsBoundary) && !allows(PolicyKind::PermissionsBoundary) {
-        (
-            Decision::ImplicitDeny,
-            Some(PolicyKind::PermissionsBoundary),
-        )
-    } else if present(PolicyKind::Session) && !allows(PolicyKind::Session) {
-        (Decision::ImplicitDeny, Some(PolicyKind::Session))
+        Some(PolicyKind::Identity)
     } else {
-        (Decision::Allow, None)
+        limiting_layer(present, allows)
+    } {
+        (Decision::ImplicitDeny, Some(kind), None)
+    } else {
+        (Decision::Allow, None, None)
     };
 
     let is_decisive = |kind: PolicyKind, s: &StatementReport| {
@@ -309,11 +395,16 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
             && match decision {
                 Decision::ExplicitDeny => s.effect == Effect::Deny,
                 Decision::ImplicitDeny => false,
-                // A direct grant decides alone (with the SCPs that let it through).
+                // A direct grant decides alone (with the SCPs and RCPs that let it through).
                 Decision::Allow => {
                     s.effect == Effect::Allow
-                        && !s.delegated_to_account
-                        && (!direct_grant || kind == PolicyKind::ServiceControl || s.direct_grant)
+                        && (cross_account.is_some() || !s.delegated_to_account)
+                        && (!direct_grant
+                            || matches!(
+                                kind,
+                                PolicyKind::ServiceControl | PolicyKind::ResourceControl
+                            )
+                            || s.direct_grant)
                 }
             }
     };
@@ -333,12 +424,95 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         explanation: Explanation {
             decision,
             denied_by,
+            denied_at,
+            cross_account: cross_account.map(|(principal, resource)| CrossAccount {
+                principal_account: principal.to_owned(),
+                resource_account: resource.to_owned(),
+            }),
             principal: request.principal.clone(),
             action: request.action.clone(),
             resource: request.resource.clone(),
             layers,
         },
     }
+}
+
+/// After identity and resource policies allowed: the permissions boundary, then the session
+/// policies, whichever is present and does not allow ("If a permissions boundary, Organizations
+/// SCP, or session policy is present, it might override the allow with an implicit deny").
+fn limiting_layer(
+    present: impl Fn(PolicyKind) -> bool,
+    allows: impl Fn(PolicyKind) -> bool,
+) -> Option<PolicyKind> {
+    [PolicyKind::PermissionsBoundary, PolicyKind::Session]
+        .into_iter()
+        .find(|kind| present(*kind) && !allows(*kind))
+}
+
+/// The principal's and the resource's accounts, when both are known: the principal's from its
+/// ARN (an AWS principal: user, role, session, account root), the resource's from
+/// [`Scope::resource_account`] or the resource ARN. `None` when either is unknown (a service or
+/// federated principal, anonymous, no principal, a resource ARN without an account): the
+/// same-account rules apply then.
+fn accounts_of<'r>(
+    request: &'r Request,
+    scope: &Scope<'r>,
+    target: Target<'r>,
+) -> Option<(&'r str, &'r str)> {
+    let Some(Principal::Aws(arn)) = &request.principal else {
+        return None;
+    };
+    let principal = account_of(arn)?;
+    let resource = scope
+        .resource_account
+        .filter(|a| !a.is_empty())
+        .or_else(|| target.account())?;
+    Some((principal, resource))
+}
+
+/// Evaluates every statement of `first` then `rest` (an RCP level: `RCPFullAWSAccess`, then the
+/// level's own) as one layer of `kind`.
+fn layer(
+    kind: PolicyKind,
+    level: Option<&str>,
+    first: &[NamedPolicy],
+    rest: &[NamedPolicy],
+    request: &Request,
+    target: Target<'_>,
+) -> LayerReport {
+    let mut layer = LayerReport {
+        kind,
+        level: level.map(str::to_owned),
+        allows: false,
+        denies: false,
+        policies: Vec::with_capacity(first.len() + rest.len()),
+    };
+    for named in first.iter().chain(rest) {
+        let mut report = PolicyReport {
+            name: named.name.clone(),
+            statements: Vec::with_capacity(named.policy.statements.len()),
+        };
+        for (i, statement) in named.policy.statements.iter().enumerate() {
+            let outcome = evaluate_statement(kind, named, statement, request, target);
+            if outcome.applies {
+                match statement.effect {
+                    Effect::Allow => layer.allows |= !outcome.account_only,
+                    Effect::Deny => layer.denies = true,
+                }
+            }
+            report.statements.push(StatementReport {
+                statement: StatementRef::of(statement, i),
+                effect: statement.effect,
+                applies: outcome.applies,
+                decisive: false,
+                direct_grant: outcome.applies && outcome.direct,
+                delegated_to_account: outcome.applies && outcome.account_only,
+                reasons: outcome.reasons,
+            });
+        }
+        layer.policies.push(report);
+    }
+    layer
 }
 
 fn evaluate_statement(
@@ -354,6 +528,11 @@ fn evaluate_statement(
     let resolve = named.policy.resolves_variables();
 
     match &statement.principal {
+        // AWS Organizations, RCP syntax: an RCP's `Principal` "must be `*`"; it names every
+        // caller, the request's principal or none, and conditions narrow it.
+        Some(PrincipalBlock::Principal(set))
+            if kind == PolicyKind::ResourceControl
+                && (set.any || set.aws.iter().any(|v| v == "*")) => {}
         Some(PrincipalBlock::Principal(set)) => {
             match principal_matches(set, request.principal.as_ref(), &request.context) {
                 PrincipalMatch::No => {

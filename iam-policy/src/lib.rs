@@ -13,15 +13,17 @@ mod arn;
 pub mod condition;
 mod evaluate;
 pub mod limit;
+pub mod organization;
 mod pattern;
 mod policy;
 mod request;
 mod variable;
 
 pub use evaluate::{
-    Decision, Evaluation, Explanation, LayerReport, Mismatch, PolicyKind, PolicyReport, PolicySet,
-    StatementReport, evaluate,
+    CrossAccount, Decision, Evaluation, Explanation, LayerReport, Mismatch, PolicyKind,
+    PolicyReport, PolicySet, Scope, StatementReport, evaluate, evaluate_in,
 };
+pub use organization::{OrgLevel, Organization, OrganizationalUnit};
 pub use policy::{
     ActionBlock, Effect, NamedPolicy, Policy, PolicyError, PolicyErrorKind, PolicyVersion,
     PrincipalBlock, PrincipalSet, ResourceBlock, Statement, StatementRef,

@@ -33,11 +33,15 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use iam_policy::{Context, Decision, NamedPolicy, Policy, PolicySet, Principal, Request, evaluate};
+use iam_policy::{
+    Context, Decision, NamedPolicy, OrgLevel, Policy, PolicySet, Principal, Request, Scope,
+    evaluate, evaluate_in,
+};
 use serde_json::{Value, json};
 
 const GENERAL: usize = 8_800;
 const VALIDATED: usize = 1_400;
+const ACCOUNTS: usize = 2_000;
 const SEED: u64 = 0x1A4_5EED;
 const ACCOUNT: &str = "111122223333";
 const ROLE: &str = "arn:aws:iam::111122223333:role/app";
@@ -528,6 +532,273 @@ fn general_case(id: usize, rng: &mut Rng) -> Case {
             boundary: boundary_doc,
             session: session_docs,
             scp: scp_docs,
+            scp_levels: None,
+            rcp_levels: None,
+        },
+        request,
+        Principal::Aws(SESSION.into()),
+        None,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts portion (unvalidated mode): cross-account requests, SCP hierarchies and RCPs
+// ---------------------------------------------------------------------------------------------
+
+const OTHER_ACCOUNT: &str = "444455556666";
+const ORG_ID: &str = "o-a1b2c3d4e5";
+const ACCOUNT_RESOURCES: &[&str] = &[
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/curity-accounts",
+    "arn:aws:dynamodb:eu-west-1:444455556666:table/curity-accounts",
+    "arn:aws:dynamodb:eu-west-1:444455556666:table/billing",
+    "arn:aws:dynamodb:us-east-1:444455556666:table/curity-sessions/index/by-user",
+];
+const ACCOUNT_RESOURCE_PATTERNS: &[&str] = &[
+    "*",
+    "arn:aws:dynamodb:*:*:table/curity-*",
+    "arn:aws:dynamodb:*:444455556666:table/*",
+    "arn:aws:dynamodb:*:111122223333:table/*",
+    "arn:aws:dynamodb:eu-west-1:444455556666:table/billing",
+    // Not `arn:aws:dynamodb:*:${aws:PrincipalAccount}:table/*`: iam-simulate does not resolve
+    // a variable in the account field of a `Resource` ARN (we do); the IAM guide speaks of
+    // variables "in the part of the ARN that identifies the specific resource", so which is
+    // AWS's behaviour is not settled by the docs. Found by this portion; kept out of it.
+];
+
+/// A condition on the account and organization keys (or, sometimes, any general one).
+fn account_condition(rng: &mut Rng) -> (String, String, Value) {
+    match rng.below(6) {
+        0 => (
+            rng.pick(&["StringEquals", "StringNotEquals"]).into(),
+            "aws:PrincipalAccount".into(),
+            json!(rng.some(&[ACCOUNT, OTHER_ACCOUNT], 2)),
+        ),
+        1 => (
+            rng.pick(&["StringEquals", "StringNotEqualsIfExists"])
+                .into(),
+            "aws:PrincipalOrgID".into(),
+            json!(rng.pick(&[ORG_ID, "o-zzzzzzzzzz"])),
+        ),
+        2 => (
+            rng.pick(&["ForAnyValue:StringLike", "ForAllValues:StringLike"])
+                .into(),
+            "aws:PrincipalOrgPaths".into(),
+            json!(rng.some(
+                &[
+                    "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*",
+                    "o-a1b2c3d4e5/*",
+                    "o-zzzzzzzzzz/*"
+                ],
+                2
+            )),
+        ),
+        3 => (
+            rng.pick(&["StringEquals", "StringNotEquals"]).into(),
+            "aws:ResourceAccount".into(),
+            json!(rng.pick(&[ACCOUNT, OTHER_ACCOUNT, "${aws:PrincipalAccount}"])),
+        ),
+        _ => condition(rng),
+    }
+}
+
+fn account_policy(
+    rng: &mut Rng,
+    principal: impl Fn(&mut Rng) -> Option<(&'static str, Value)>,
+) -> Value {
+    let statements: Vec<Value> = (0..1 + rng.below(2))
+        .map(|_| {
+            let p = principal(rng);
+            statement(
+                rng,
+                p,
+                &[
+                    "dynamodb:*",
+                    "dynamodb:GetItem",
+                    "dynamodb:Get*",
+                    "dynamodb:Query",
+                    "*",
+                ],
+                ACCOUNT_RESOURCE_PATTERNS,
+                account_condition,
+            )
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn cross_account_principal(rng: &mut Rng) -> Option<(&'static str, Value)> {
+    if rng.chance(8) {
+        let excluded = rng.pick(&[
+            json!({"AWS": [format!("arn:aws:iam::{ACCOUNT}:root"), ROLE, SESSION]}),
+            json!({"AWS": format!("arn:aws:iam::{OTHER_ACCOUNT}:role/x")}),
+        ]);
+        return Some(("NotPrincipal", excluded));
+    }
+    let choices = [
+        json!("*"),
+        json!({"AWS": ACCOUNT}),
+        json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}),
+        json!({"AWS": ROLE}),
+        json!({"AWS": SESSION}),
+        json!({"AWS": OTHER_ACCOUNT}),
+        json!({"AWS": format!("arn:aws:iam::{OTHER_ACCOUNT}:role/x")}),
+    ];
+    Some(("Principal", rng.pick(&choices)))
+}
+
+/// An SCP: an allow-list or a deny-list statement, sometimes with a condition.
+fn scp_doc(rng: &mut Rng) -> Value {
+    let statement = match rng.below(6) {
+        0 => json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        1 => {
+            json!({"Effect": "Allow", "Action": rng.pick(&["dynamodb:*", "dynamodb:Get*", "s3:*"]), "Resource": "*"})
+        }
+        2 => {
+            json!({"Effect": "Deny", "Action": rng.pick(&["dynamodb:DeleteTable", "dynamodb:GetItem", "dynamodb:*"]), "Resource": "*"})
+        }
+        3 => {
+            json!({"Effect": "Deny", "Action": "dynamodb:*", "Resource": rng.pick(&ACCOUNT_RESOURCE_PATTERNS[1..5])})
+        }
+        4 => json!({"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": rng.pick(&["curity", "billing"])}}}),
+        _ => json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:ResourceAccount": rng.pick(&[ACCOUNT, OTHER_ACCOUNT])}}}),
+    };
+    json!({"Version": "2012-10-17", "Statement": [statement]})
+}
+
+/// An RCP: RCPs hold `Deny` statements with `"Principal": "*"` (`RCPFullAWSAccess` allows).
+fn rcp_doc(rng: &mut Rng) -> Value {
+    let (action, condition) = match rng.below(4) {
+        0 => (
+            json!("dynamodb:*"),
+            json!({"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID}}),
+        ),
+        1 => (
+            json!(rng.pick(&["dynamodb:GetItem", "dynamodb:Query"])),
+            json!({"StringNotEquals": {"aws:PrincipalAccount": rng.pick(&[ACCOUNT, OTHER_ACCOUNT])}}),
+        ),
+        2 => (
+            json!("dynamodb:*"),
+            json!({"Bool": {"aws:SecureTransport": "false"}}),
+        ),
+        _ => (
+            json!(rng.pick(&["dynamodb:DeleteTable", "dynamodb:Get*"])),
+            json!({}),
+        ),
+    };
+    let mut statement =
+        json!({"Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*"});
+    if condition.as_object().is_some_and(|c| !c.is_empty()) {
+        statement["Condition"] = condition;
+    }
+    json!({"Version": "2012-10-17", "Statement": [statement]})
+}
+
+fn org_levels(
+    rng: &mut Rng,
+    ids: &[&str],
+    doc: fn(&mut Rng) -> Value,
+    empty: u64,
+) -> Levels<Value> {
+    ids.iter()
+        .map(|id| {
+            let n = if rng.chance(empty) {
+                0
+            } else {
+                1 + rng.below(2)
+            };
+            ((*id).to_owned(), (0..n).map(|_| doc(rng)).collect())
+        })
+        .collect()
+}
+
+fn accounts_case(id: usize, rng: &mut Rng) -> Case {
+    let resource = rng.pick(ACCOUNT_RESOURCES);
+    let mut identity: Vec<Value> = (0..rng.below(3))
+        .map(|_| account_policy(rng, |_| None))
+        .collect();
+    // Without some plain grants on both sides nearly every cross-account case is denied.
+    if rng.chance(60) {
+        identity.push(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": rng.pick(&["dynamodb:*", "dynamodb:GetItem", "*"]), "Resource": rng.pick(&["*", ACCOUNT_RESOURCE_PATTERNS[2]])}]}));
+    }
+    let resource_doc = rng.chance(75).then(|| {
+        let mut doc = account_policy(rng, cross_account_principal);
+        if rng.chance(60) {
+            let principal = rng.pick(&[
+                json!({"AWS": ACCOUNT}),
+                json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}),
+                json!({"AWS": ROLE}),
+                json!({"AWS": SESSION}),
+                json!("*"),
+            ]);
+            if let Some(statements) = doc["Statement"].as_array_mut() {
+                statements.push(json!({"Effect": "Allow", "Principal": principal, "Action": "dynamodb:*", "Resource": "*"}));
+            }
+        }
+        doc
+    });
+    let boundary = rng.chance(15).then(|| account_policy(rng, |_| None));
+    let session = if rng.chance(15) {
+        vec![account_policy(rng, |_| None)]
+    } else {
+        Vec::new()
+    };
+    // SCPs of the principal's account: root → OU → account, usually allowing at every level
+    // (FullAWSAccess), sometimes not; RCPs of the resource's account.
+    let scp_levels = rng.chance(45).then(|| {
+        let mut levels = org_levels(rng, &["r-ab12", "ou-ab12-11111111", ACCOUNT], scp_doc, 30);
+        for (_, docs) in &mut levels {
+            if rng.chance(90) {
+                docs.insert(0, json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+            }
+        }
+        levels
+    });
+    let resource_account = arn_account(resource).unwrap_or(ACCOUNT).to_owned();
+    let rcp_levels = rng.chance(45).then(|| {
+        let root = if resource_account == ACCOUNT {
+            "r-ab12"
+        } else {
+            "r-cd34"
+        };
+        org_levels(rng, &[root, &resource_account], rcp_doc, 40)
+    });
+    let mut ctx = general_context(rng)
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    ctx.insert("aws:PrincipalAccount".into(), json!(ACCOUNT));
+    if rng.chance(80) {
+        ctx.insert("aws:ResourceAccount".into(), json!(resource_account));
+    }
+    if rng.chance(60) {
+        ctx.insert(
+            "aws:PrincipalOrgID".into(),
+            json!(rng.pick(&[ORG_ID, "o-zzzzzzzzzz"])),
+        );
+        ctx.insert(
+            "aws:PrincipalOrgPaths".into(),
+            json!([rng.pick(&[
+                "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+                "o-zzzzzzzzzz/r-zz99/"
+            ])]),
+        );
+    }
+    let request = json!({"principal": SESSION, "action": rng.pick(&["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteTable"]),
+        "resource": resource, "context": ctx});
+    build_case(
+        id,
+        Portion::Accounts,
+        Docs {
+            identity,
+            resource: resource_doc,
+            boundary,
+            session,
+            scp: None,
+            scp_levels,
+            rcp_levels,
         },
         request,
         Principal::Aws(SESSION.into()),
@@ -792,6 +1063,8 @@ fn validated_case(id: usize, rng: &mut Rng) -> Case {
             boundary,
             session: Vec::new(),
             scp,
+            scp_levels: None,
+            rcp_levels: None,
         },
         request,
         Principal::Aws(SESSION.into()),
@@ -889,6 +1162,7 @@ enum Portion {
     General,
     Validated,
     Trust,
+    Accounts,
 }
 
 /// The oracle README's known differences ("Where the oracle is not ground truth").
@@ -935,7 +1209,14 @@ struct Docs {
     boundary: Option<Value>,
     session: Vec<Value>,
     scp: Option<Vec<Value>>,
+    /// SCPs as a hierarchy (`orgIdentifier` form), root first.
+    scp_levels: Option<Levels<Value>>,
+    /// RCPs as a hierarchy, root first (the oracle and we add `RCPFullAWSAccess` at each).
+    rcp_levels: Option<Levels<Value>>,
 }
+
+/// Organization levels: `(orgIdentifier, policies)`, root first.
+type Levels<T> = Vec<(String, Vec<T>)>;
 
 impl Docs {
     fn identity(identity: Vec<Value>) -> Self {
@@ -945,6 +1226,8 @@ impl Docs {
             boundary: None,
             session: Vec::new(),
             scp: None,
+            scp_levels: None,
+            rcp_levels: None,
         }
     }
 }
@@ -957,6 +1240,8 @@ struct Case {
     boundary: Option<NamedPolicy>,
     session: Vec<NamedPolicy>,
     scp: Option<Vec<NamedPolicy>>,
+    scp_levels: Option<Levels<NamedPolicy>>,
+    rcp_levels: Option<Levels<NamedPolicy>>,
     request: Request,
     known: Vec<Known>,
 }
@@ -994,10 +1279,55 @@ fn build_case(
     if let Some(scp) = &docs.scp {
         input["scp"] = json!(scp);
     }
+    let hierarchy = |levels: &Levels<Value>, field: &str| {
+        json!(
+            levels
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, (id, docs))| json!({"orgIdentifier": id, "policies": docs
+                .iter()
+                .enumerate()
+                .map(|(j, d)| json!({"name": format!("{field}{i}-{j}"), "policy": d}))
+                .collect::<Vec<_>>()})
+                )
+                .collect::<Vec<_>>()
+        )
+    };
+    if let Some(levels) = &docs.scp_levels {
+        input["scp"] = hierarchy(levels, "scp");
+    }
+    if let Some(levels) = &docs.rcp_levels {
+        input["rcp"] = hierarchy(levels, "rcp");
+    }
     let context: Context =
         serde_json::from_value(request["context"].clone()).expect("context deserializes");
     let mut tags = tag_known(&docs, &context);
+    // The session-policy category is about a same-account grant made directly to the session;
+    // across accounts the session policy limits every grant, on both sides.
+    let principal_account = request["principal"].as_str().and_then(arn_account);
+    let resource_account = request["resource"].as_str().and_then(arn_account);
+    if principal_account.is_some()
+        && resource_account.is_some()
+        && principal_account != resource_account
+    {
+        tags.retain(|k| *k != Known::SessionPolicyVersusDirectGrant);
+    }
     tags.extend(known);
+    let named_levels = |levels: &Levels<Value>, field: &str| -> Levels<NamedPolicy> {
+        levels
+            .iter()
+            .enumerate()
+            .map(|(i, (id, docs))| {
+                let policies = docs
+                    .iter()
+                    .enumerate()
+                    .map(|(j, d)| named(&format!("{field}{i}-{j}"), d))
+                    .collect();
+                (id.clone(), policies)
+            })
+            .collect()
+    };
     Case {
         portion,
         identity: docs
@@ -1021,6 +1351,8 @@ fn build_case(
                 .map(|(i, d)| named(&format!("scp{i}"), d))
                 .collect()
         }),
+        scp_levels: docs.scp_levels.as_ref().map(|l| named_levels(l, "scp")),
+        rcp_levels: docs.rcp_levels.as_ref().map(|l| named_levels(l, "rcp")),
         request: Request::new(
             request["action"].as_str().unwrap_or_default(),
             request["resource"].as_str().unwrap_or_default(),
@@ -1058,6 +1390,8 @@ fn tag_known(docs: &Docs, context: &Context) -> Vec<Known> {
         .chain(&docs.boundary)
         .chain(&docs.session)
         .chain(docs.scp.iter().flatten())
+        .chain(docs.scp_levels.iter().flatten().flat_map(|(_, d)| d))
+        .chain(docs.rcp_levels.iter().flatten().flat_map(|(_, d)| d))
         .collect();
     if all.iter().any(|d| d["Version"] != json!("2012-10-17")) {
         tags.push(Known::OldVersion);
@@ -1138,7 +1472,107 @@ fn ours(case: &Case) -> iam_policy::Evaluation {
         session: &case.session,
         scp: case.scp.as_deref(),
     };
-    evaluate(&set, &case.request)
+    let scp = case.scp_levels.as_ref().map(borrow);
+    let rcp = case.rcp_levels.as_ref().map(borrow);
+    if scp.is_none() && rcp.is_none() {
+        return evaluate(&set, &case.request);
+    }
+    let scope = Scope {
+        resource_account: None,
+        scp: scp.as_deref(),
+        rcp: rcp.as_deref(),
+    };
+    evaluate_in(&set, &scope, &case.request)
+}
+
+fn borrow(levels: &Levels<NamedPolicy>) -> Vec<OrgLevel<'_>> {
+    levels
+        .iter()
+        .map(|(id, policies)| OrgLevel { id, policies })
+        .collect()
+}
+
+/// The 12-digit account of an ARN, as the oracle reads it (`arnAccount`).
+fn arn_account(arn: &str) -> Option<&str> {
+    let account = arn.strip_prefix("arn:")?.split(':').nth(3)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// What the accounts portion exercised, counted from our evaluations, so the suite fails if the
+/// generator stops producing what it is there for.
+#[derive(Default)]
+struct AccountsCoverage {
+    cross_account: usize,
+    cross_account_allowed: usize,
+    scp_hierarchy: usize,
+    denied_at_scp_level: usize,
+    rcp: usize,
+    denied_by_rcp: usize,
+    decisions: [usize; 3],
+}
+
+impl AccountsCoverage {
+    fn count(&mut self, case: &Case, evaluation: &iam_policy::Evaluation) {
+        let explanation = &evaluation.explanation;
+        if explanation.cross_account.is_some() {
+            self.cross_account += 1;
+            self.cross_account_allowed += usize::from(evaluation.is_allowed());
+        }
+        if case.scp_levels.is_some() {
+            self.scp_hierarchy += 1;
+            self.denied_at_scp_level += usize::from(
+                evaluation.denied_by() == Some(iam_policy::PolicyKind::ServiceControl)
+                    && explanation.denied_at.is_some(),
+            );
+        }
+        if case.rcp_levels.is_some() {
+            self.rcp += 1;
+            self.denied_by_rcp += usize::from(
+                evaluation.denied_by() == Some(iam_policy::PolicyKind::ResourceControl),
+            );
+        }
+        self.decisions[match evaluation.decision {
+            Decision::Allow => 0,
+            Decision::ImplicitDeny => 1,
+            Decision::ExplicitDeny => 2,
+        }] += 1;
+    }
+
+    fn assert_varied(&self) {
+        let enough = ACCOUNTS / 50;
+        for (what, n) in [
+            ("cross-account", self.cross_account),
+            ("cross-account allowed", self.cross_account_allowed),
+            ("SCP hierarchy", self.scp_hierarchy),
+            ("denied at an SCP level", self.denied_at_scp_level),
+            ("with RCPs", self.rcp),
+            ("denied by an RCP", self.denied_by_rcp),
+            ("allowed", self.decisions[0]),
+            ("implicitly denied", self.decisions[1]),
+            ("explicitly denied", self.decisions[2]),
+        ] {
+            assert!(n >= enough, "accounts portion: only {n} cases {what}");
+        }
+    }
+}
+
+impl std::fmt::Display for AccountsCoverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cross-account ({} allowed), {} SCP hierarchies ({} denied at a level), {} with RCPs \
+             ({} denied by one); {} allowed, {} implicitly and {} explicitly denied",
+            self.cross_account,
+            self.cross_account_allowed,
+            self.scp_hierarchy,
+            self.denied_at_scp_level,
+            self.rcp,
+            self.denied_by_rcp,
+            self.decisions[0],
+            self.decisions[1],
+            self.decisions[2],
+        )
+    }
 }
 
 fn decision_name(d: Decision) -> &'static str {
@@ -1311,6 +1745,12 @@ fn agrees_with_iam_simulate() {
         let id = cases.len();
         cases.push(validated_case(id, &mut rng));
     }
+    // a separate generator, so the portions above keep generating exactly the cases they did
+    let mut accounts_rng = Rng(SEED ^ 0xACC0_u64);
+    for _ in 0..ACCOUNTS {
+        let id = cases.len();
+        cases.push(accounts_case(id, &mut accounts_rng));
+    }
     for _ in 0..60 {
         let id = cases.len();
         cases.push(trust_case(id, &mut rng, false));
@@ -1330,6 +1770,7 @@ fn agrees_with_iam_simulate() {
     let mut unverified = Vec::new();
     let mut disagreements = Vec::new();
     let mut validated_compared = 0usize;
+    let mut accounts_coverage = AccountsCoverage::default();
     for (case, answer) in cases.iter().zip(&answers) {
         assert_eq!(answer["id"], case.input["id"]);
         let theirs = answer["decision"].as_str().unwrap_or("missing");
@@ -1359,7 +1800,11 @@ fn agrees_with_iam_simulate() {
             );
             validated_compared += 1;
         }
-        let ours = decision_name(ours(case).decision);
+        let evaluation = ours(case);
+        if case.portion == Portion::Accounts {
+            accounts_coverage.count(case, &evaluation);
+        }
+        let ours = decision_name(evaluation.decision);
         if ours == theirs {
             agree += 1;
         } else if let Some(first) = case.known.first() {
@@ -1385,11 +1830,12 @@ fn agrees_with_iam_simulate() {
     report(&format!(
         "differential: {agree}/{} agree, {known_total} in known-difference categories ({breakdown}), \
          {} unverified (oracle error), {} disagreements; {validated_compared} validated-mode \
-         DynamoDB cases with no ignored context keys",
+         DynamoDB cases with no ignored context keys; accounts portion: {accounts_coverage}",
         cases.len(),
         unverified.len(),
         disagreements.len(),
     ));
+    accounts_coverage.assert_varied();
 
     assert!(
         unverified.len() <= cases.len() / 100,

@@ -17,15 +17,30 @@ pub struct Explanation {
     pub decision: Decision,
     /// The policy kind that decided a deny (see [`super::Evaluation::denied_by`]).
     pub denied_by: Option<PolicyKind>,
+    /// For a deny decided by an SCP or RCP level: that level's root, OU or account id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_at: Option<String>,
+    /// Set when the principal's and the resource's accounts differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_account: Option<CrossAccount>,
     /// The request's principal.
     pub principal: Option<Principal>,
     /// The request's action.
     pub action: String,
     /// The request's resource.
     pub resource: String,
-    /// One entry per policy kind present, in evaluation order (SCP, resource, identity,
-    /// boundary, session).
+    /// One entry per policy kind present (per level for SCPs and RCPs), in evaluation order
+    /// (SCP, RCP, resource, identity, boundary, session).
     pub layers: Vec<LayerReport>,
+}
+
+/// The two accounts of a cross-account request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossAccount {
+    /// The trusted account: the principal's.
+    pub principal_account: String,
+    /// The trusting account: the resource's.
+    pub resource_account: String,
 }
 
 /// The statements of one policy kind.
@@ -33,6 +48,9 @@ pub struct Explanation {
 pub struct LayerReport {
     /// The kind.
     pub kind: PolicyKind,
+    /// For an SCP or RCP level of an organization: the root, OU or account id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     /// Whether an `Allow` statement of this kind applied and grants (an `Allow` that only
     /// delegates to the account does not).
     pub allows: bool,
@@ -224,16 +242,31 @@ impl fmt::Display for Explanation {
             (Decision::ImplicitDeny, Some(kind)) => write!(f, ", no {kind} allows it")?,
             _ => {}
         }
+        if let Some(level) = &self.denied_at {
+            write!(f, " at `{level}`")?;
+        }
         writeln!(f)?;
+        if let Some(accounts) = &self.cross_account {
+            writeln!(
+                f,
+                "  cross-account: principal in `{}`, resource in `{}`: an identity-based policy and the resource-based policy must both allow",
+                accounts.principal_account, accounts.resource_account
+            )?;
+        }
         if self.layers.is_empty() {
             return writeln!(f, "  no policies");
         }
         for layer in &self.layers {
+            let at = layer
+                .level
+                .as_deref()
+                .map(|l| format!(" at `{l}`"))
+                .unwrap_or_default();
             if layer.policies.is_empty() {
-                writeln!(f, "  {}: none", layer.kind)?;
+                writeln!(f, "  {}{at}: none", layer.kind)?;
             }
             for policy in &layer.policies {
-                writeln!(f, "  {} `{}`", layer.kind, policy.name)?;
+                writeln!(f, "  {} `{}`{at}", layer.kind, policy.name)?;
                 for s in &policy.statements {
                     let marker = match (s.decisive, s.applies) {
                         (true, _) => "decisive",
