@@ -1,0 +1,17 @@
+//! The crate's one integration-test binary: each module is a former test file, linked once
+//! instead of once per file (issue 12).
+
+mod boto3_workload;
+mod botocore_model;
+mod clock_and_keys;
+mod clusters;
+mod e2e;
+mod interop;
+mod leading_keys;
+mod no_secrets_in_logs;
+mod private_ca;
+mod resource_policies;
+mod session_policies;
+mod sts_errors;
+mod token_refresh;
+mod token_request;
