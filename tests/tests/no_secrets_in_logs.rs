@@ -1,7 +1,6 @@
 //! Secrets, tokens and signatures never reach the logs (house style, Logging).
 //!
-//! This module installs one global subscriber for the test binary (so it also captures the logs
-//! of the other modules' tests running beside it) at TRACE for our crates only, writing into memory,
+//! This binary installs one global subscriber at TRACE for our crates only, writing into memory,
 //! drives every kind of call through a stack (allowed and denied DynamoDB calls, a signed STS
 //! call, a refused assume, a hand-signed request whose signature we know), then reads back the
 //! secret material and proves none of it is in the captured text, nor in any file the stack
