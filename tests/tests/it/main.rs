@@ -14,5 +14,6 @@ mod private_ca;
 mod resource_policies;
 mod session_policies;
 mod sts_errors;
+mod test_layout;
 mod token_refresh;
 mod token_request;
