@@ -1,7 +1,7 @@
 //! The interop suite's SDK matrix and toolchain installs. [`SDKS`] is the matrix: each SDK's
 //! label, how its client is built, how its clock is moved in the refresh rounds, what it is
 //! expected to do, and the notes the generated `docs/sdk-compatibility.md` prints for it;
-//! `tests/tests/interop.rs` runs exactly these SDKs, in this order. The client programs under
+//! `tests/tests/it/interop.rs` runs exactly these SDKs, in this order. The client programs under
 //! `tests/interop/` are built for each SDK into the project cache, once.
 //!
 //! Each build lands in `cache_dir()/interop-<sdk>-<hash>`, where the hash covers the program's
@@ -13,7 +13,7 @@
 //! unchanged tree runs no build tool at all.
 //!
 //! This module describes and builds; it must not run the programs or judge them
-//! (`tests/tests/interop.rs`).
+//! (`tests/tests/it/interop.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -71,7 +71,7 @@ pub enum ClockControl {
 /// A refresh round where an SDK's ARWWI count differs from the general bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshException {
-    /// The round's name (`tests/tests/interop.rs`'s `ROUNDS`).
+    /// The round's name (`tests/tests/it/interop.rs`'s `ROUNDS`).
     pub round: &'static str,
     /// The least and most ARWWI calls the round may add.
     pub arwwi: (usize, usize),

@@ -3,7 +3,7 @@
 //! with `aws iam` and the administrator's keys from `DIR/env/admin.env`, then a pod (`irsa exec`)
 //! reading and writing `curity-*` tables. The world starts without provider, policy or role.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! `irsa token`, `irsa clock advance`, `irsa rotate-key` and `irsa issuer down|up` against a
 //! running `irsa up`, found by `--state-dir`, as users run them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

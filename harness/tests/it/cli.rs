@@ -1,7 +1,7 @@
 //! The `irsa` binary as users run it: `irsa run` on the bundled catalog, and `irsa up` +
 //! `irsa exec -- aws dynamodb …` with the AWS CLI from PyPI.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

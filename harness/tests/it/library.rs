@@ -8,12 +8,12 @@ const WORLD: &str = "tests/fixtures/my-world.yaml";
 /// docs/testing.md shows `user_policies.rs` verbatim: the example users copy is the one CI runs.
 #[test]
 fn testing_doc_example_is_the_compiled_test() {
-    let doc = include_str!("../../docs/testing.md");
+    let doc = include_str!("../../../docs/testing.md");
     let code = include_str!("user_policies.rs");
     let fenced = format!("```rust\n{code}```\n");
     assert!(
         doc.contains(&fenced),
-        "docs/testing.md must contain harness/tests/user_policies.rs verbatim in a ```rust block"
+        "docs/testing.md must contain harness/tests/it/user_policies.rs verbatim in a ```rust block"
     );
     assert!(
         code.lines().count() < 20,

@@ -5,7 +5,7 @@ use irsa_harness::backend::dynamodb_local::docker::{DOCKER_IMAGE, DOCKER_TAG, co
 use serde_json::Value;
 
 fn compose() -> Value {
-    serde_saphyr::from_str(include_str!("../../docker-compose.yml")).expect("compose is YAML")
+    serde_saphyr::from_str(include_str!("../../../docker-compose.yml")).expect("compose is YAML")
 }
 
 #[test]
@@ -57,8 +57,8 @@ fn compose_points_the_harness_at_the_dynamodb_service() {
 
 #[test]
 fn dockerfile_builds_with_the_workspace_toolchain() {
-    let dockerfile = include_str!("../../Dockerfile");
-    let workspace = include_str!("../../Cargo.toml");
+    let dockerfile = include_str!("../../../Dockerfile");
+    let workspace = include_str!("../../../Cargo.toml");
     let rust_version = workspace
         .lines()
         .find_map(|l| l.strip_prefix("rust-version = "))

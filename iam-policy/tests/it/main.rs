@@ -1,0 +1,6 @@
+//! The crate's one integration-test binary: each module is a former test file, linked once
+//! instead of once per file (issue 12).
+
+mod differential;
+mod evaluation_rules;
+mod known_differences;
