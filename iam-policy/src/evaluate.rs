@@ -298,8 +298,13 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
                     ));
                 }
             }
-            PolicyKind::Resource => {
-                if let Some(p) = set.resource {
+            PolicyKind::Resource | PolicyKind::PermissionsBoundary => {
+                let one = if kind == PolicyKind::Resource {
+                    set.resource
+                } else {
+                    set.permissions_boundary
+                };
+                if let Some(p) = one {
                     layers.push(layer(
                         kind,
                         None,
@@ -312,18 +317,6 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
             }
             PolicyKind::Identity => {
                 layers.push(layer(kind, None, set.identity, &[], request, target));
-            }
-            PolicyKind::PermissionsBoundary => {
-                if let Some(p) = set.permissions_boundary {
-                    layers.push(layer(
-                        kind,
-                        None,
-                        std::slice::from_ref(p),
-                        &[],
-                        request,
-                        target,
-                    ));
-                }
             }
             PolicyKind::Session => {
                 if !set.session.is_empty() {
@@ -369,8 +362,8 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
         // AWS, "Cross-account policy evaluation logic": the principal's identity-based policy
         // must allow the request and the resource-based policy in the trusting account must
         // allow it too; a permissions boundary or session policy limits the identity side as
-        // in one account. Which of the two is named when both are missing is not sourced: the
-        // identity-based policy, as AWS's flow chart asks it first of the principal.
+        // in one account. Which of the two is named when both are missing is not sourced; we
+        // name the identity-based policy.
         if !allows(PolicyKind::Identity) {
             Some(PolicyKind::Identity)
         } else if !resource_allows_account {

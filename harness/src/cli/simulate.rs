@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
-use iam_policy::{Context, Decision, Evaluation, NamedPolicy, PolicySet, Principal, Request};
+use iam_policy::{
+    Context, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, Principal, Request, Scope,
+};
 use serde_json::{Value, json};
 
 /// `irsa simulate` flags.
@@ -310,12 +312,6 @@ fn evaluate_input(input: &Value) -> Result<Evaluation, LineError> {
             "a request line must be a JSON object",
         ));
     }
-    if input.get("rcp").is_some_and(|v| !v.is_null()) {
-        return Err(LineError::new(
-            "unsupported",
-            "`rcp` (resource control policies) is not supported",
-        ));
-    }
     let identity = input_policies(input, "identityPolicies", "identity")?;
     let mut boundaries = input_policies(input, "permissionBoundaries", "boundary")?;
     if let Some(only) = boundaries
@@ -343,16 +339,8 @@ fn evaluate_input(input: &Value) -> Result<Evaluation, LineError> {
         None | Some(Value::Null) => None,
         Some(raw) => Some(input_policy(raw, "ResourcePolicy", "resourcePolicy")?),
     };
-    let scp = match input.get("scp") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) if items.iter().any(|i| i.get("orgIdentifier").is_some()) => {
-            return Err(LineError::new(
-                "unsupported",
-                "`scp` as an organization hierarchy is not supported; give one level",
-            ));
-        }
-        Some(_) => Some(input_policies(input, "scp", "scp")?),
-    };
+    let scp = org_policies(input, "scp")?;
+    let rcp = org_policies(input, "rcp")?;
 
     let request = input
         .get("request")
@@ -387,24 +375,18 @@ fn evaluate_input(input: &Value) -> Result<Evaluation, LineError> {
             ));
         }
     };
-    if let Some(principal) = &principal {
-        let principal_account = account_of(principal);
-        let resource_account = request
-            .get("resourceAccount")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| account_of(&resource_arn));
-        if let (Some(a), Some(b)) = (principal_account, resource_account)
-            && a != b
-        {
+    // The oracle's `request.resourceAccount`: the resource owner's account where the ARN does
+    // not say (the engine reads the ARN's account otherwise).
+    let resource_account = match request.get("resourceAccount") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(a)) if !a.is_empty() => Some(a.clone()),
+        Some(_) => {
             return Err(LineError::new(
-                "unsupported",
-                format!(
-                    "cross-account requests (principal in `{a}`, resource in `{b}`) are not supported"
-                ),
+                "invalid.request",
+                "`request.resourceAccount` must be a non-empty string",
             ));
         }
-    }
+    };
 
     let mut request = Request::new(action, resource_arn).with_context(context);
     if let Some(principal) = principal {
@@ -415,15 +397,97 @@ fn evaluate_input(input: &Value) -> Result<Evaluation, LineError> {
         resource: resource.as_ref(),
         permissions_boundary: boundaries.first(),
         session: &session,
-        scp: scp.as_deref(),
+        // One level given without `orgIdentifier`: the flat SCP list the engine has always read.
+        scp: scp.as_ref().and_then(OrgLevels::flat),
     };
-    Ok(iam_policy::evaluate(&set, &request))
+    let scp_levels = scp
+        .as_ref()
+        .filter(|levels| levels.flat().is_none())
+        .map(|levels| levels.borrowed());
+    let rcp_levels = rcp.as_ref().map(|levels| levels.borrowed());
+    let scope = Scope {
+        resource_account: resource_account.as_deref(),
+        scp: scp_levels.as_deref(),
+        rcp: rcp_levels.as_deref(),
+    };
+    Ok(iam_policy::evaluate_in(&set, &scope, &request))
 }
 
-/// The account field of an ARN, when it has one.
-fn account_of(arn: &str) -> Option<String> {
-    let account = arn.strip_prefix("arn:")?.split(':').nth(3)?;
-    (!account.is_empty()).then(|| account.to_owned())
+/// SCP or RCP levels read from a `--jsonl` line, root first.
+struct OrgLevels {
+    /// Given as one document or list, without `orgIdentifier`: one level, the account.
+    flat: bool,
+    levels: Vec<(String, Vec<NamedPolicy>)>,
+}
+
+impl OrgLevels {
+    fn flat(&self) -> Option<&[NamedPolicy]> {
+        match (self.flat, self.levels.as_slice()) {
+            (true, [(_, policies)]) => Some(policies),
+            _ => None,
+        }
+    }
+
+    fn borrowed(&self) -> Vec<OrgLevel<'_>> {
+        self.levels
+            .iter()
+            .map(|(id, policies)| OrgLevel { id, policies })
+            .collect()
+    }
+}
+
+/// `scp` / `rcp` in the oracle's shapes: absent (not governed), a document or a list of
+/// documents (one level, the account), or `[{"orgIdentifier", "policies"}, ...]` (a hierarchy,
+/// root first). Policy names follow the oracle's (`scp0`, `rcp0`, `scp0-0`, ...).
+fn org_policies(input: &Value, field: &str) -> Result<Option<OrgLevels>, LineError> {
+    let items = match input.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(one) => std::slice::from_ref(one),
+    };
+    let hierarchy = !items.is_empty()
+        && items
+            .iter()
+            .all(|i| i.is_object() && i.get("orgIdentifier").is_some());
+    if !hierarchy {
+        let policies = items
+            .iter()
+            .enumerate()
+            .map(|(i, p)| input_policy(p, &format!("{field}{i}"), &format!("{field}/{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Some(OrgLevels {
+            flat: true,
+            levels: vec![("account".to_owned(), policies)],
+        }));
+    }
+    let mut levels = Vec::with_capacity(items.len());
+    for (i, level) in items.iter().enumerate() {
+        let id = match &level["orgIdentifier"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let policies = match level.get("policies") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items.as_slice().to_vec(),
+            Some(one) => vec![one.clone()],
+        };
+        let policies = policies
+            .iter()
+            .enumerate()
+            .map(|(j, p)| {
+                input_policy(
+                    p,
+                    &format!("{field}{i}-{j}"),
+                    &format!("{field}/{i}/policies/{j}"),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        levels.push((id, policies));
+    }
+    Ok(Some(OrgLevels {
+        flat: false,
+        levels,
+    }))
 }
 
 #[cfg(test)]
@@ -503,6 +567,84 @@ mod tests {
         assert_eq!(answer["decision"], "Allowed");
     }
 
+    const SESSION_A: &str = "arn:aws:sts::111122223333:assumed-role/r/s";
+    const TABLE_B: &str = "arn:aws:dynamodb:eu-west-1:444455556666:table/shared";
+
+    #[test]
+    fn cross_account_needs_the_resource_policy_too() {
+        let shared = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"dynamodb:GetItem","Resource":TABLE_B}]});
+        let request =
+            json!({"principal": SESSION_A, "action": "dynamodb:GetItem", "resource": TABLE_B});
+        let without = line(
+            json!({"id": 1, "identityPolicies": [SEED.replace("curity-*", "*")], "request": request}),
+        );
+        assert_eq!(without["decision"], "ImplicitlyDenied");
+        assert_eq!(without["explanation"]["denied_by"], "resource");
+        assert_eq!(
+            without["explanation"]["cross_account"],
+            json!({"principal_account": "111122223333", "resource_account": "444455556666"})
+        );
+        let with = line(
+            json!({"id": 2, "identityPolicies": [SEED.replace("curity-*", "*")],
+            "resourcePolicy": shared, "request": request}),
+        );
+        assert_eq!(with["decision"], "Allowed");
+        // `resourceAccount` makes an ARN without an account cross-account
+        let s3 = line(
+            json!({"id": 3, "identityPolicies": [r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#],
+            "request": {"principal": SESSION_A, "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/key", "resourceAccount": "444455556666"}}),
+        );
+        assert_eq!(s3["decision"], "ImplicitlyDenied");
+        assert_eq!(s3["explanation"]["denied_by"], "resource");
+    }
+
+    #[test]
+    fn scp_hierarchy_and_rcps_name_the_deciding_level() {
+        let allow_all = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let deny_delete = r#"{"Version":"2012-10-17","Statement":{"Sid":"NoDelete","Effect":"Deny","Action":"dynamodb:DeleteTable","Resource":"*"}}"#;
+        let request = json!({"principal": SESSION_A, "action": "dynamodb:DeleteTable",
+            "resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/curity-accounts"});
+        let scp = |ou: Value| {
+            json!([
+                {"orgIdentifier": "r-ab12", "policies": [allow_all]},
+                {"orgIdentifier": "ou-prod", "policies": ou},
+                {"orgIdentifier": "111122223333", "policies": [allow_all]},
+            ])
+        };
+        let denied = line(
+            json!({"id": 1, "identityPolicies": [SEED], "scp": scp(json!([allow_all, deny_delete])), "request": request}),
+        );
+        assert_eq!(denied["decision"], "ExplicitlyDenied");
+        assert_eq!(denied["explanation"]["denied_by"], "service_control");
+        assert_eq!(denied["explanation"]["denied_at"], "ou-prod");
+        let no_allow = line(
+            json!({"id": 2, "identityPolicies": [SEED], "scp": scp(json!([])), "request": request}),
+        );
+        assert_eq!(no_allow["decision"], "ImplicitlyDenied");
+        assert_eq!(no_allow["explanation"]["denied_at"], "ou-prod");
+        let allowed = line(
+            json!({"id": 3, "identityPolicies": [SEED], "scp": scp(json!([allow_all])), "request": request}),
+        );
+        assert_eq!(allowed["decision"], "Allowed");
+
+        let rcp_deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"dynamodb:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}}"#;
+        let rcp = json!([{"orgIdentifier": "r-ab12", "policies": [rcp_deny]}]);
+        let mut outsider =
+            json!({"id": 4, "identityPolicies": [SEED], "rcp": rcp, "request": request});
+        let answer = line(outsider.clone());
+        assert_eq!(answer["decision"], "ExplicitlyDenied");
+        assert_eq!(answer["explanation"]["denied_by"], "resource_control");
+        assert_eq!(answer["explanation"]["denied_at"], "r-ab12");
+        outsider["request"]["context"] = json!({"aws:PrincipalOrgID": "o-a1b2c3d4e5"});
+        let member = line(outsider);
+        assert_eq!(member["decision"], "Allowed");
+        assert_eq!(
+            member["explanation"]["layers"][0]["policies"][0]["name"],
+            "RCPFullAWSAccess"
+        );
+    }
+
     #[test]
     fn blank_and_comment_lines_are_skipped() {
         assert_eq!(answer_line(""), None);
@@ -532,14 +674,14 @@ mod tests {
                 "invalid.context",
             ),
             (
-                r#"{"id":5,"scp":[{"orgIdentifier":"r-root","policies":[]}],"request":{"action":"a:b","resource":"*"}}"#,
+                r#"{"id":5,"request":{"action":"a:b","resource":"*","resourceAccount":7}}"#,
                 json!(5),
-                "unsupported",
+                "invalid.request",
             ),
             (
-                r#"{"id":6,"request":{"principal":"arn:aws:sts::111122223333:assumed-role/r/s","action":"dynamodb:GetItem","resource":"arn:aws:dynamodb:eu-west-1:444455556666:table/t"}}"#,
+                r#"{"id":6,"rcp":[{"orgIdentifier":"r-root","policies":[{"Statement":"x"}]}],"request":{"action":"a:b","resource":"*"}}"#,
                 json!(6),
-                "unsupported",
+                "invalid.policy",
             ),
         ];
         for (text, id, code) in cases {

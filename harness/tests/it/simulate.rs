@@ -44,6 +44,16 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `irsa simulate --jsonl` on `requests`: it exits 0 and answers with JSON lines.
+fn simulate_jsonl(requests: &str) -> Vec<serde_json::Value> {
+    let out = irsa(&["simulate", "--jsonl"], requests);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn simulate_allows_a_curity_table_and_exits_zero() {
     let dir = scratch("allow");
@@ -268,12 +278,7 @@ fn simulate_jsonl_answers_every_line_in_order() {
                         "resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/billing"}}),
         serde_json::json!({"id": 3, "request": {"action": 5}}),
     );
-    let out = irsa(&["simulate", "--jsonl"], &requests);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = simulate_jsonl(&requests);
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(lines[0]["id"], "ok");
     assert_eq!(lines[0]["decision"], "Allowed");
@@ -284,4 +289,70 @@ fn simulate_jsonl_answers_every_line_in_order() {
     assert_eq!(lines[2]["decision"], "ImplicitlyDenied");
     assert_eq!(lines[3]["id"], 3);
     assert_eq!(lines[3]["error"], "invalid.request");
+}
+
+#[test]
+fn simulate_jsonl_evaluates_accounts_scp_hierarchies_and_rcps() {
+    let shared_table = "arn:aws:dynamodb:eu-west-1:444455556666:table/curity-accounts";
+    let shared = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"AWS":"111122223333"},"Action":"dynamodb:GetItem","Resource":shared_table}]});
+    let allow_all = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]});
+    let no_get = serde_json::json!({"Version":"2012-10-17","Statement":[{"Sid":"NoGet","Effect":"Deny","Action":"dynamodb:GetItem","Resource":"*"}]});
+    let perimeter = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+        "Action":"dynamodb:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]});
+    let get = |resource: &str| serde_json::json!({"principal": SESSION, "action": "dynamodb:GetItem", "resource": resource});
+    let requests = [
+        serde_json::json!({"id": "cross-no-resource-policy", "identityPolicies": [SEED], "request": get(shared_table)}),
+        serde_json::json!({"id": "cross-shared", "identityPolicies": [SEED], "resourcePolicy": shared, "request": get(shared_table)}),
+        serde_json::json!({"id": "scp-ou-deny", "identityPolicies": [SEED], "request": get(TABLE),
+            "scp": [{"orgIdentifier": "r-ab12", "policies": [allow_all]},
+                    {"orgIdentifier": "ou-prod", "policies": [allow_all, no_get]},
+                    {"orgIdentifier": "111122223333", "policies": [allow_all]}]}),
+        serde_json::json!({"id": "rcp-outsider", "identityPolicies": [SEED], "resourcePolicy": shared,
+            "rcp": [{"orgIdentifier": "r-cd34", "policies": [perimeter]}], "request": get(shared_table)}),
+    ]
+    .iter()
+    .map(|r| format!("{r}\n"))
+    .collect::<String>();
+    let lines = simulate_jsonl(&requests);
+    let answers: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap_or(""),
+                l["decision"].as_str().unwrap_or(""),
+                l["explanation"]["denied_by"].as_str().unwrap_or("-"),
+                l["explanation"]["denied_at"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (
+                "cross-no-resource-policy",
+                "ImplicitlyDenied",
+                "resource",
+                "-"
+            ),
+            ("cross-shared", "Allowed", "-", "-"),
+            (
+                "scp-ou-deny",
+                "ExplicitlyDenied",
+                "service_control",
+                "ou-prod"
+            ),
+            (
+                "rcp-outsider",
+                "ExplicitlyDenied",
+                "resource_control",
+                "r-cd34"
+            ),
+        ],
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1]["explanation"]["cross_account"]["resource_account"],
+        "444455556666"
+    );
 }
