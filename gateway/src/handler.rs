@@ -12,6 +12,7 @@ use irsa_core::audit::AuditSink;
 use irsa_core::caller::Caller;
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
+use irsa_core::transport::Transport;
 use irsa_core::{SessionStore, World, WorldStore};
 
 use crate::classify::{Authorization, Target, classify};
@@ -232,7 +233,10 @@ async fn run(
         &authorizations,
         &region,
         now,
-        source_ip.as_deref(),
+        Origin {
+            source_ip: source_ip.as_deref(),
+            transport: Transport::of(&parts.extensions),
+        },
     );
     let denial = match decided {
         Ok(allowed) => {
@@ -585,7 +589,7 @@ pub fn decide(
     authorizations: &[Authorization],
     region: &str,
     now: i64,
-    source_ip: Option<&str>,
+    origin: Origin<'_>,
 ) -> Result<Vec<(Authorization, Evaluation)>, Box<Denial>> {
     let in_force = caller.policies(world);
     let identity_set = in_force.set();
@@ -599,7 +603,7 @@ pub fn decide(
             },
             evaluation: iam_policy::evaluate(
                 &PolicySet::default(),
-                &request_for(caller, "dynamodb:Unknown", "*", &[], region, now, source_ip),
+                &request_for(caller, "dynamodb:Unknown", "*", &[], region, now, origin),
             ),
         }));
     }
@@ -612,7 +616,7 @@ pub fn decide(
             &a.context,
             region,
             now,
-            source_ip,
+            origin,
         );
         // A table's resource-based policy (or a stream's) joins the caller's policies by the
         // same-account rule.
@@ -633,6 +637,14 @@ pub fn decide(
     Ok(allowed)
 }
 
+/// Where a call came from, as the connection layer saw it: `aws:SourceIp` and
+/// `aws:SecureTransport`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub source_ip: Option<&'a str>,
+    pub transport: Transport,
+}
+
 /// The request context IAM builds for a call by an assumed-role session or an IAM user
 /// (`aws:PrincipalType` `AssumedRole` or `User`).
 pub fn request_for(
@@ -642,10 +654,10 @@ pub fn request_for(
     extra: &[(String, Vec<String>)],
     region: &str,
     now: i64,
-    source_ip: Option<&str>,
+    origin: Origin<'_>,
 ) -> PolicyRequest {
-    let mut context = caller.context(region, now);
-    if let Some(ip) = source_ip {
+    let mut context = caller.context(region, now, origin.transport);
+    if let Some(ip) = origin.source_ip {
         context.insert("aws:SourceIp", ip);
     }
     for (key, values) in extra {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use iam_policy::{Evaluation, NamedPolicy, PolicySet, Principal, Request};
 
 use crate::session::Session;
+use crate::transport::Transport;
 use crate::world::{Role, User, World};
 
 #[derive(Debug, Clone)]
@@ -117,15 +118,16 @@ impl Caller {
         }
     }
 
-    /// The request context IAM builds for this principal (global keys only).
-    pub fn context(&self, region: &str, now: i64) -> iam_policy::Context {
+    /// The request context IAM builds for this principal (global keys only), for a request that
+    /// arrived over `transport`.
+    pub fn context(&self, region: &str, now: i64, transport: Transport) -> iam_policy::Context {
         let mut context = iam_policy::Context::new();
         context.insert("aws:PrincipalArn", self.principal_arn());
         context.insert("aws:PrincipalAccount", self.account());
         context.insert("aws:PrincipalType", self.principal_type());
         context.insert("aws:userid", self.user_id());
         context.insert("aws:RequestedRegion", region);
-        context.insert("aws:SecureTransport", "false");
+        context.insert("aws:SecureTransport", transport.secure_transport());
         context.insert("aws:EpochTime", now.to_string());
         context.insert("aws:CurrentTime", crate::clock::render_utc(now));
         match self {
@@ -152,13 +154,14 @@ impl Caller {
         resource: &str,
         region: &str,
         now: i64,
+        transport: Transport,
     ) -> Evaluation {
         let policies = self.policies(world);
         let request = Request {
             principal: Some(Principal::Aws(self.arn().to_owned())),
             action: action.to_owned(),
             resource: resource.to_owned(),
-            context: self.context(region, now),
+            context: self.context(region, now, transport),
         };
         iam_policy::evaluate(&policies.set(), &request)
     }

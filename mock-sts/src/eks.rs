@@ -178,10 +178,14 @@ fn describe(
     *out = Some(signed.caller.clone());
     let name = cluster_name(parts.uri.path()).unwrap_or_default();
     let arn = cluster_arn(world, &name);
-    let evaluation =
-        signed
-            .caller
-            .evaluate(world, "eks:DescribeCluster", &arn, &signed.region, now);
+    let evaluation = signed.caller.evaluate(
+        world,
+        "eks:DescribeCluster",
+        &arn,
+        &signed.region,
+        now,
+        irsa_core::transport::Transport::of(&parts.extensions),
+    );
     if evaluation.decision != Decision::Allow {
         return Err(EksError {
             code: "AccessDeniedException",

@@ -105,7 +105,11 @@ fn run(
     }
     let needed = iam::authorization(&world, action, q)?;
     let policies = caller.policies(&world);
-    let mut context = caller.context(&signed.region, now);
+    let mut context = caller.context(
+        &signed.region,
+        now,
+        irsa_core::transport::Transport::of(&parts.extensions),
+    );
     for (k, v) in &needed.context {
         context.insert(k.clone(), v.clone());
     }
