@@ -16,6 +16,7 @@ use irsa_core::audit::AuditSink;
 use irsa_core::caller::{Caller, CallerPolicies, RequestFacts};
 use irsa_core::clock::Clock;
 use irsa_core::session::Session;
+use irsa_core::transport::Transport;
 use irsa_core::{SessionStore, World, WorldStore};
 
 use crate::audit::Outcome;
@@ -70,6 +71,8 @@ pub struct CallContext<'a> {
     pub now: i64,
     /// `aws:SourceIp`: the peer's address, when known.
     pub source_ip: Option<String>,
+    /// `aws:SecureTransport`: TLS (the HTTPS edge or a proxy tunnel) or plain HTTP.
+    pub transport: Transport,
     /// The `X-Amz-Target` header, `""` when absent.
     pub target: &'a str,
 }
@@ -93,6 +96,7 @@ impl CallContext<'_> {
             region: &signer.region,
             now: self.now,
             source_ip: self.source_ip.as_deref(),
+            transport: self.transport,
         }
     }
 }
@@ -130,6 +134,7 @@ pub async fn handle(
         request_id: &request_id,
         now,
         source_ip: peer.map(|p| p.ip().to_string()),
+        transport: Transport::of(&parts.extensions),
         target,
     };
     let mut outcome = Outcome::default();

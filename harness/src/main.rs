@@ -37,6 +37,19 @@ enum Command {
         state_dir: PathBuf,
         #[command(flatten)]
         backend: BackendArgs,
+        /// Replace the state dir's local CA (the one clients trust for HTTPS) with a new one.
+        #[arg(long)]
+        rotate_ca: bool,
+    },
+    /// Print a pod's environment (as `irsa exec` sets it) for use elsewhere: a shell, a Docker env file, a Pod's `env:`.
+    Env {
+        #[arg(long, default_value = ".irsa", env = "IRSA_STATE_DIR")]
+        state_dir: PathBuf,
+        /// `<namespace>/<name>`.
+        #[arg(long)]
+        service_account: String,
+        #[arg(long, value_enum, default_value = "shell")]
+        format: irsa_harness::stack::tls_env::EnvFormat,
     },
     /// Run a command with a pod's environment (web identity token, role, endpoints) against a running `irsa up`.
     Exec {
@@ -185,7 +198,30 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             port,
             state_dir,
             backend,
-        } => up(world, port, state_dir, backend.options()).await,
+            rotate_ca,
+        } => {
+            if rotate_ca {
+                let files = irsa_harness::stack::local_ca::CaFiles::new(&state_dir);
+                irsa_harness::stack::local_ca::LocalCa::open(
+                    &files,
+                    true,
+                    time::OffsetDateTime::now_utc(),
+                )?;
+            }
+            up(world, port, state_dir, backend.options()).await
+        }
+        Command::Env {
+            state_dir,
+            service_account,
+            format,
+        } => {
+            let vars = pod_env_file(&state_dir, &service_account)?;
+            print!(
+                "{}",
+                irsa_harness::stack::tls_env::render_env(&vars, format)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Exec {
             state_dir,
             service_account,
@@ -359,6 +395,13 @@ async fn up(
         );
     }
     println!("irsa: kubeconfig {}", stack.kubeconfig().display());
+    println!(
+        "irsa: HTTPS {} and HTTPS proxy {} with the local CA {} (SHA-256 {})",
+        stack.https_endpoint(),
+        stack.proxy_url(),
+        stack.ca_files().certificate().display(),
+        stack.local_ca().fingerprint()
+    );
     for https in stack.https_issuers() {
         println!(
             "irsa: cluster `{}` issuer over HTTPS {} (private CA {}, thumbprint {})",
@@ -469,17 +512,7 @@ fn exec(
     let (namespace, name) = service_account
         .split_once('/')
         .ok_or_else(|| anyhow!("`{service_account}` is not `<namespace>/<name>`"))?;
-    if !state_dir.join("stack.json").exists() {
-        return Err(anyhow!(
-            "no running stack in `{}`: start one with `irsa up --world FILE --state-dir {}`",
-            state_dir.display(),
-            state_dir.display()
-        ));
-    }
-    let env_file = irsa_harness::stack::pod_env_path(state_dir, namespace, name);
-    let text = std::fs::read_to_string(&env_file).with_context(|| {
-        format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
-    })?;
+    let mut vars = pod_env_file(state_dir, service_account)?;
     let (program, args) = command
         .split_first()
         .ok_or_else(|| anyhow!("no command given after `--`"))?;
@@ -494,13 +527,6 @@ fn exec(
         "AWS_SHARED_CREDENTIALS_FILE",
         state_dir.join("aws-credentials-none"),
     );
-    let mut vars = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
-        vars.push((k.to_owned(), v.to_owned()));
-    }
     if let Some(profile) = profile {
         let dir = state_dir.join("profiles").join(namespace).join(name);
         vars = irsa_harness::pod::profile::write_profile(&dir, profile, &vars)
@@ -515,4 +541,33 @@ fn exec(
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         None => ExitCode::from(1),
     })
+}
+
+/// The variables of a running stack's env file for `namespace/name`.
+fn pod_env_file(
+    state_dir: &std::path::Path,
+    service_account: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let (namespace, name) = service_account
+        .split_once('/')
+        .ok_or_else(|| anyhow!("`{service_account}` is not `<namespace>/<name>`"))?;
+    if !state_dir.join("stack.json").exists() {
+        return Err(anyhow!(
+            "no running stack in `{}`: start one with `irsa up --world FILE --state-dir {}`",
+            state_dir.display(),
+            state_dir.display()
+        ));
+    }
+    let env_file = irsa_harness::stack::pod_env_path(state_dir, namespace, name);
+    let text = std::fs::read_to_string(&env_file).with_context(|| {
+        format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
+    })?;
+    let mut vars = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| anyhow!("bad line in `{}`: {line}", env_file.display()))?;
+        vars.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(vars)
 }

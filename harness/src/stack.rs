@@ -14,7 +14,6 @@ pub mod kube_api;
 mod tables;
 mod tokens;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -36,6 +35,11 @@ use crate::stack::imds::ImdsServer;
 use crate::stack::tables::create_tables;
 use crate::stack::tokens::{mint_for, token_seconds};
 use crate::stack::tokens::{mint_with, rotate};
+
+pub mod aws_hosts;
+pub mod https_front;
+pub mod local_ca;
+pub mod tls_env;
 
 /// Token lifetime when neither pod nor service account says otherwise (the webhook's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 86_400;
@@ -74,6 +78,9 @@ pub struct Stack {
     https_issuers: Vec<HttpsIssuer>,
     /// Instance metadata, when the world has a node role.
     imds: Option<ImdsServer>,
+    /// The state dir's local CA: HTTPS on the edge and in the proxy's tunnels.
+    ca: Arc<local_ca::LocalCa>,
+    port: u16,
 }
 
 /// A private-CA issuer's HTTPS listener.
@@ -137,14 +144,15 @@ impl Stack {
         let addr = listener.local_addr()?;
         let endpoint = format!("http://{addr}");
         let (shutdown, mut stop) = watch::channel(false);
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.changed().await;
-                })
-                .await;
-        });
+        let ca = Arc::new(local_ca::LocalCa::open(
+            &local_ca::CaFiles::new(&config.state_dir),
+            false,
+            time::OffsetDateTime::now_utc(),
+        )?);
+        let front = https_front::front(&world, router(state), &ca)?;
+        let server = tokio::spawn(https_front::serve(listener, front, async move {
+            let _ = stop.changed().await;
+        }));
 
         let https_issuers = serve_private_ca_issuers(&issuers, &shutdown).await?;
         let imds = match config.node_role {
@@ -163,6 +171,8 @@ impl Stack {
         let mut stack = Self {
             endpoint,
             https_issuers,
+            ca,
+            port: addr.port(),
             state_dir: config.state_dir,
             world_store,
             world,
@@ -331,6 +341,40 @@ impl Stack {
         }
     }
 
+    /// The edge over HTTPS (`https://127.0.0.1:<port>`, the local CA's `localhost` leaf, also
+    /// valid for the address): for clients given an endpoint and the CA.
+    pub fn https_endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The HTTPS proxy (`CONNECT`) on the edge: `http://127.0.0.1:<port>`.
+    pub fn proxy_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The state dir's local CA.
+    pub fn local_ca(&self) -> &local_ca::LocalCa {
+        &self.ca
+    }
+
+    /// Where the local CA's certificate, key and trust store are.
+    pub fn ca_files(&self) -> local_ca::CaFiles {
+        local_ca::CaFiles::new(&self.state_dir)
+    }
+
+    /// [`Stack::pod_env`] plus the proxy and CA variables of [`tls_env::tls_env`]: what `irsa
+    /// up` writes to a pod's env file, so SDKs that ignore `AWS_ENDPOINT_URL*` reach the harness
+    /// through the proxy.
+    pub fn pod_env_with_proxy(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let mut env = self.pod_env(namespace, name)?;
+        env.extend(tls_env::tls_env(self.port, &self.ca_files()));
+        Ok(env)
+    }
+
     /// The issuers served over HTTPS with a private CA (clusters with `issuer_ca: private`).
     pub fn https_issuers(&self) -> &[HttpsIssuer] {
         &self.https_issuers
@@ -356,7 +400,8 @@ impl Stack {
             if annotated {
                 write_token(&token_file, &mint_for(&self.issuers, sa, now)?)?;
             }
-            let env = self.reaching_imds(pod_env(&self.world, sa, &token_file, &self.endpoint));
+            let mut env = self.reaching_imds(pod_env(&self.world, sa, &token_file, &self.endpoint));
+            env.extend(tls_env::tls_env(self.port, &self.ca_files()));
             write_env_file(
                 &pod_env_path(&self.state_dir, &sa.namespace, &sa.name),
                 &env,
@@ -385,6 +430,10 @@ impl Stack {
             "pid": std::process::id(),
             "dynamodb_backend": self.backend_endpoint(),
             "https_issuers": https,
+            "https_endpoint": self.https_endpoint(),
+            "https_proxy": self.proxy_url(),
+            "ca_file": self.ca_files().certificate(),
+            "ca_sha256": self.ca.fingerprint(),
         });
         std::fs::write(self.state_dir.join("stack.json"), format!("{info:#}\n"))?;
         Ok(())

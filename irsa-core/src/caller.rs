@@ -16,6 +16,7 @@ use iam_policy::{
 
 use crate::access_denied::AccessDenied;
 use crate::session::Session;
+use crate::transport::Transport;
 use crate::world::{Role, User, World};
 
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub struct RequestFacts<'a> {
     pub now: i64,
     /// `aws:SourceIp`, when the service knows the caller's address.
     pub source_ip: Option<&'a str>,
+    /// `aws:SecureTransport`: whether the request arrived over TLS.
+    pub transport: Transport,
 }
 
 impl CallerPolicies {
@@ -150,7 +153,7 @@ impl Caller {
         context.insert("aws:PrincipalType", self.principal_type());
         context.insert("aws:userid", self.user_id());
         context.insert("aws:RequestedRegion", facts.region);
-        context.insert("aws:SecureTransport", "false");
+        context.insert("aws:SecureTransport", facts.transport.secure_transport());
         context.insert("aws:EpochTime", facts.now.to_string());
         context.insert("aws:CurrentTime", crate::clock::render_utc(facts.now));
         if let Some(ip) = facts.source_ip {
@@ -264,6 +267,7 @@ mod tests {
             region: "us-east-1",
             now: 1_795_898_028,
             source_ip,
+            transport: Transport::Plain,
         };
         caller.authorize(
             &caller.policies(&world),
@@ -281,6 +285,7 @@ mod tests {
             region: "us-east-1",
             now: 0,
             source_ip: Some("10.1.2.3"),
+            transport: Transport::Plain,
         };
         let context = caller.context(&facts);
         let value = |key: &str| context.get(key).and_then(|v| v.single()).map(str::to_owned);

@@ -19,6 +19,7 @@ pub mod secret;
 pub mod session;
 pub mod signed;
 pub mod token;
+pub mod transport;
 pub mod trust;
 pub mod world;
 pub mod world_store;

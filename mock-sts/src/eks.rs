@@ -138,6 +138,7 @@ fn describe(
         region: &signed.region,
         now,
         source_ip: None,
+        transport: irsa_core::transport::Transport::of(&parts.extensions),
     };
     // The head of the access-denied text only: IAM's guide notes that some services do not
     // append the policy-type reason, and EKS's own text was not captured (UNSOURCED).

@@ -110,6 +110,7 @@ fn run(
         region: &signed.region,
         now,
         source_ip: None,
+        transport: irsa_core::transport::Transport::of(&parts.extensions),
     };
     let mut context = caller.context(&facts);
     for (k, v) in &needed.context {

@@ -72,6 +72,11 @@ pub async fn start_stack(world_file: &str, name: &str) -> Stack {
     let world = irsa_harness::world_file::load(&world_path(world_file))
         .unwrap_or_else(|e| panic!("{world_file} loads: {e}"))
         .world;
+    start_world_stack(world, name).await
+}
+
+/// A stack on `world`, in front of the shared backend.
+pub async fn start_world_stack(world: irsa_core::World, name: &str) -> Stack {
     Stack::start(StackConfig {
         world,
         port: 0,

@@ -26,7 +26,7 @@ fn testing_doc_example_is_the_compiled_test() {
 /// there is no repository URL to give).
 #[test]
 fn testing_doc_names_a_dependency_that_exists() {
-    let doc = include_str!("../../docs/testing.md");
+    let doc = include_str!("../../../docs/testing.md");
     assert!(
         !doc.contains("git = "),
         "no git dependency: there is no such repository"
@@ -39,7 +39,7 @@ fn testing_doc_names_a_dependency_that_exists() {
         line.contains("path = \"") && line.contains("/harness\""),
         "{line}"
     );
-    let manifest = include_str!("../Cargo.toml");
+    let manifest = include_str!("../../Cargo.toml");
     assert!(manifest.contains("name = \"irsa-harness\""));
 }
 

@@ -144,7 +144,9 @@ async fn install(sdk: &'static Sdk) -> anyhow::Result<Runner> {
             }
         }
         Build::AwsCli => Runner::AwsCli {
-            aws: irsa_harness::backend::python::ensure_python_tools().await?.aws,
+            aws: irsa_harness::backend::python::ensure_python_tools()
+                .await?
+                .aws,
         },
         Build::Rust => Runner::Rust,
     })

@@ -8,6 +8,7 @@ mod botocore_model;
 mod clock_and_keys;
 mod clusters;
 mod e2e;
+mod https_proxy;
 mod interop;
 mod leading_keys;
 mod private_ca;
