@@ -15,6 +15,7 @@ pub mod audit;
 pub mod caller;
 pub mod clock;
 pub mod credential;
+pub mod dynamodb_operations;
 pub mod secret;
 pub mod session;
 pub mod signed;
