@@ -42,6 +42,7 @@
 
 mod explanation;
 mod principal;
+mod statement;
 
 use serde::{Deserialize, Serialize};
 
@@ -49,15 +50,11 @@ pub use explanation::{
     CrossAccount, Explanation, LayerReport, Mismatch, PolicyReport, StatementReport,
 };
 
-use crate::arn::{Target, account_of, glob_target_matches, prefix_matches, resource_matches};
+use crate::arn::{Target, account_of};
 use crate::organization::{OrgLevel, rcp_full_aws_access};
-use crate::pattern::{Case, Glob};
-use crate::policy::{
-    ActionBlock, Effect, NamedPolicy, PrincipalBlock, ResourceBlock, Statement, StatementRef,
-};
+use crate::policy::{Effect, NamedPolicy};
 use crate::request::{Principal, Request};
-use crate::variable::{has_variable, substitute, substitute_widest};
-use principal::{PrincipalMatch, principal_matches};
+use statement::layer;
 
 /// The kinds of policy AWS combines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -242,16 +239,6 @@ const ORDER: [PolicyKind; 6] = [
     PolicyKind::Session,
 ];
 
-/// What one statement did.
-struct Outcome {
-    applies: bool,
-    /// The principal matched by `*` or its exact session/user ARN.
-    direct: bool,
-    /// The principal matched only through its account: authority delegated, nothing granted.
-    account_only: bool,
-    reasons: Vec<Mismatch>,
-}
-
 /// Evaluates `request` against every policy in `set`, in one account or across two.
 ///
 /// The request is cross-account when the principal is an AWS principal whose ARN names an
@@ -264,6 +251,51 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
 pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) -> Evaluation {
     // The resource is read (ASCII? where are its ARN parts?) once, not once per pattern.
     let target = Target::new(&request.resource);
+    let mut layers = evaluate_layers(set, scope, request, target);
+    let accounts = accounts_of(request, scope, target);
+    let cross_account = accounts.filter(|(principal, resource)| principal != resource);
+    let verdict = decide(&layers, cross_account.is_some());
+    mark_decisive(&mut layers, &verdict, cross_account.is_some());
+    let Verdict {
+        decision,
+        denied_by,
+        denied_at,
+        ..
+    } = verdict;
+    Evaluation {
+        decision,
+        explanation: Explanation {
+            decision,
+            denied_by,
+            denied_at,
+            cross_account: cross_account.map(|(principal, resource)| CrossAccount {
+                principal_account: principal.to_owned(),
+                resource_account: resource.to_owned(),
+            }),
+            principal: request.principal.clone(),
+            action: request.action.clone(),
+            resource: request.resource.clone(),
+            layers,
+        },
+    }
+}
+
+/// What the layers add up to: the decision, the layer (and organization level) that denied,
+/// and whether a resource policy granted the principal directly.
+struct Verdict {
+    decision: Decision,
+    denied_by: Option<PolicyKind>,
+    denied_at: Option<String>,
+    direct_grant: bool,
+}
+
+/// Every layer of `set` and `scope` evaluated, in [`ORDER`] (SCP and RCP levels root first).
+fn evaluate_layers(
+    set: &PolicySet<'_>,
+    scope: &Scope<'_>,
+    request: &Request,
+    target: Target<'_>,
+) -> Vec<LayerReport> {
     let scp_levels = scope.scp.unwrap_or(&[]);
     let rcp_levels = scope.rcp.unwrap_or(&[]);
     let mut layers: Vec<LayerReport> =
@@ -325,9 +357,12 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
             }
         }
     }
+    layers
+}
 
-    let accounts = accounts_of(request, scope, target);
-    let cross_account = accounts.filter(|(principal, resource)| principal != resource);
+/// The decision the evaluated layers give, per AWS's flow chart (explicit deny; an SCP or RCP
+/// level that does not allow; then the same-account or cross-account allow rules).
+fn decide(layers: &[LayerReport], cross_account: bool) -> Verdict {
     let find = |kind: PolicyKind| layers.iter().find(|l| l.kind == kind);
     let allows = |kind: PolicyKind| find(kind).is_some_and(|l| l.allows);
     let present = |kind: PolicyKind| find(kind).is_some();
@@ -340,7 +375,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
     // or the session principal that is making the request, then an implicit deny in an
     // identity-based policy, a permissions boundary, or a session policy does not impact the
     // final decision." Across accounts both sides must allow, so no grant is direct there.
-    let direct_grant = cross_account.is_none()
+    let direct_grant = !cross_account
         && resource_statements().any(|s| s.direct_grant && s.effect == Effect::Allow);
     // AWS, cross-account: "the resource-based policy in the trusting account must specify the
     // principal of the trusted account ... You can specify the entire account or its IAM
@@ -358,7 +393,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
         (Decision::ExplicitDeny, Some(l.kind), l.level.clone())
     } else if let Some(l) = layers.iter().find(guard_denies) {
         (Decision::ImplicitDeny, Some(l.kind), l.level.clone())
-    } else if let Some(kind) = if cross_account.is_some() {
+    } else if let Some(kind) = if cross_account {
         // AWS, "Cross-account policy evaluation logic": the principal's identity-based policy
         // must allow the request and the resource-based policy in the trusting account must
         // allow it too; a permissions boundary or session policy limits the identity side as
@@ -382,7 +417,19 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
     } else {
         (Decision::Allow, None, None)
     };
+    Verdict {
+        decision,
+        denied_by,
+        denied_at,
+        direct_grant,
+    }
+}
 
+/// Marks the statements that decided: the applying denies of an explicit deny, the applying
+/// allows of an allow (only the direct grant, and the SCPs and RCPs it passed, when a resource
+/// policy granted directly); none for an implicit deny.
+fn mark_decisive(layers: &mut [LayerReport], verdict: &Verdict, cross_account: bool) {
+    let (decision, direct_grant) = (verdict.decision, verdict.direct_grant);
     let is_decisive = |kind: PolicyKind, s: &StatementReport| {
         s.applies
             && match decision {
@@ -391,7 +438,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
                 // A direct grant decides alone (with the SCPs and RCPs that let it through).
                 Decision::Allow => {
                     s.effect == Effect::Allow
-                        && (cross_account.is_some() || !s.delegated_to_account)
+                        && (cross_account || !s.delegated_to_account)
                         && (!direct_grant
                             || matches!(
                                 kind,
@@ -401,7 +448,7 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
                 }
             }
     };
-    for layer in &mut layers {
+    for layer in layers.iter_mut() {
         let kind = layer.kind;
         for statement in layer
             .policies
@@ -410,23 +457,6 @@ pub fn evaluate_in(set: &PolicySet<'_>, scope: &Scope<'_>, request: &Request) ->
         {
             statement.decisive = is_decisive(kind, statement);
         }
-    }
-
-    Evaluation {
-        decision,
-        explanation: Explanation {
-            decision,
-            denied_by,
-            denied_at,
-            cross_account: cross_account.map(|(principal, resource)| CrossAccount {
-                principal_account: principal.to_owned(),
-                resource_account: resource.to_owned(),
-            }),
-            principal: request.principal.clone(),
-            action: request.action.clone(),
-            resource: request.resource.clone(),
-            layers,
-        },
     }
 }
 
@@ -461,172 +491,6 @@ fn accounts_of<'r>(
         .filter(|a| !a.is_empty())
         .or_else(|| target.account())?;
     Some((principal, resource))
-}
-
-/// Evaluates every statement of `first` then `rest` (an RCP level: `RCPFullAWSAccess`, then the
-/// level's own) as one layer of `kind`.
-fn layer(
-    kind: PolicyKind,
-    level: Option<&str>,
-    first: &[NamedPolicy],
-    rest: &[NamedPolicy],
-    request: &Request,
-    target: Target<'_>,
-) -> LayerReport {
-    let mut layer = LayerReport {
-        kind,
-        level: level.map(str::to_owned),
-        allows: false,
-        denies: false,
-        policies: Vec::with_capacity(first.len() + rest.len()),
-    };
-    for named in first.iter().chain(rest) {
-        let mut report = PolicyReport {
-            name: named.name.clone(),
-            statements: Vec::with_capacity(named.policy.statements.len()),
-        };
-        for (i, statement) in named.policy.statements.iter().enumerate() {
-            let outcome = evaluate_statement(kind, named, statement, request, target);
-            if outcome.applies {
-                match statement.effect {
-                    Effect::Allow => layer.allows |= !outcome.account_only,
-                    Effect::Deny => layer.denies = true,
-                }
-            }
-            report.statements.push(StatementReport {
-                statement: StatementRef::of(statement, i),
-                effect: statement.effect,
-                applies: outcome.applies,
-                decisive: false,
-                direct_grant: outcome.applies && outcome.direct,
-                delegated_to_account: outcome.applies && outcome.account_only,
-                reasons: outcome.reasons,
-            });
-        }
-        layer.policies.push(report);
-    }
-    layer
-}
-
-fn evaluate_statement(
-    kind: PolicyKind,
-    named: &NamedPolicy,
-    statement: &Statement,
-    request: &Request,
-    target: Target<'_>,
-) -> Outcome {
-    let mut reasons = Vec::new();
-    let mut direct = false;
-    let mut account_only = false;
-    let resolve = named.policy.resolves_variables();
-
-    match &statement.principal {
-        // AWS Organizations, RCP syntax: an RCP's `Principal` "must be `*`"; it names every
-        // caller, the request's principal or none, and conditions narrow it.
-        Some(PrincipalBlock::Principal(set))
-            if kind == PolicyKind::ResourceControl
-                && (set.any || set.aws.iter().any(|v| v == "*")) => {}
-        Some(PrincipalBlock::Principal(set)) => {
-            match principal_matches(set, request.principal.as_ref(), &request.context) {
-                PrincipalMatch::No => {
-                    reasons.push(Mismatch::Principal {
-                        negated: false,
-                        principal: request.principal.clone(),
-                    });
-                }
-                PrincipalMatch::Yes => {}
-                PrincipalMatch::Account => account_only = true,
-                PrincipalMatch::Direct => direct = true,
-            }
-        }
-        Some(PrincipalBlock::NotPrincipal(set))
-            if principal_matches(set, request.principal.as_ref(), &request.context)
-                != PrincipalMatch::No =>
-        {
-            reasons.push(Mismatch::Principal {
-                negated: true,
-                principal: request.principal.clone(),
-            });
-        }
-        Some(PrincipalBlock::NotPrincipal(_)) => {}
-        None if kind == PolicyKind::Resource => reasons.push(Mismatch::PrincipalRequired),
-        None => {}
-    }
-
-    let (negated, patterns) = match &statement.action {
-        ActionBlock::Action(p) => (false, p),
-        ActionBlock::NotAction(p) => (true, p),
-    };
-    // AWS, Action element: action names are case-insensitive ("iam:listaccesskeys" is the same
-    // as "IAM:ListAccessKeys"); `*` and `?` are wildcards.
-    let listed = patterns
-        .iter()
-        .any(|p| Glob::Text(p).matches(&request.action, Case::Insensitive));
-    if listed == negated {
-        reasons.push(Mismatch::Action {
-            negated,
-            action: request.action.clone(),
-            patterns: patterns.clone(),
-        });
-    }
-
-    if let Some(block) = &statement.resource {
-        let (negated, patterns) = match block {
-            ResourceBlock::Resource(p) => (false, p),
-            ResourceBlock::NotResource(p) => (true, p),
-        };
-        let mut unresolved = Vec::new();
-        // Without `${...}` to substitute, a pattern is matched as written (nothing compiled).
-        let substitutes = |p: &str| resolve && has_variable(p);
-        let listed = patterns.iter().any(|p| {
-            if !substitutes(p) {
-                return glob_target_matches(Glob::Text(p), target);
-            }
-            match substitute(p, &request.context, resolve) {
-                Ok(pattern) => resource_matches(&pattern, &request.resource),
-                Err(u) => {
-                    unresolved.push(u.variable);
-                    false
-                }
-            }
-        });
-        // A `NotResource` pattern whose variable has no value cannot show that the resource is
-        // outside the set ("If AWS cannot resolve a variable this might cause the entire
-        // statement to be invalid", Variables and tags), unless the parts of the ARN before the
-        // resource part already differ. Then the statement does not apply. Where exactly AWS
-        // draws this line is not documented; iam-simulate draws it at the same place.
-        let undecidable = negated
-            && patterns.iter().any(|p| {
-                substitutes(p)
-                    && substitute(p, &request.context, resolve).is_err()
-                    && prefix_matches(&substitute_widest(p, &request.context), &request.resource)
-            });
-        if listed == negated || undecidable {
-            reasons.push(Mismatch::Resource {
-                negated,
-                resource: request.resource.clone(),
-                patterns: patterns.clone(),
-                unresolved: if listed && negated {
-                    Vec::new()
-                } else {
-                    unresolved
-                },
-            });
-        }
-    }
-
-    for condition in &statement.conditions {
-        if let Err(mismatch) = condition.evaluate(&request.context, resolve) {
-            reasons.push(Mismatch::Condition(mismatch));
-        }
-    }
-
-    Outcome {
-        applies: reasons.is_empty(),
-        direct,
-        account_only,
-        reasons,
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Evaluation tests; each names the AWS "Policy evaluation logic" sentence it follows.
 
 use super::*;
-use crate::policy::Policy;
+use crate::policy::{Policy, StatementRef};
 use crate::request::{Context, Principal, Request};
 
 const ACCOUNT: &str = "111122223333";
