@@ -9,7 +9,7 @@ use irsa_core::World;
 use irsa_core::world::Cluster;
 
 pub use crate::error::EksError;
-use crate::handler::StsState;
+use crate::handler::{ControlPlaneCall, StsState};
 
 /// The Kubernetes version reported for every cluster. [rec] a current EKS version.
 pub const KUBERNETES_VERSION: &str = "1.32";
@@ -64,28 +64,20 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts) -> Response 
     let mut caller = None;
     let result = describe(state, &world, parts, now, &mut caller);
     let request_id = uuid::Uuid::new_v4().to_string();
-    if let Some(sink) = &state.audit {
-        let message = result.as_ref().err().map(ToString::to_string);
-        let record = irsa_core::audit::ApiCall {
+    state.audit_control_plane(
+        &world,
+        now,
+        &request_id,
+        caller.as_ref(),
+        ControlPlaneCall {
             source: "eks.amazonaws.com",
             name: "DescribeCluster",
             region: &world.region,
-            account: &world.account,
-            time: now,
-            request_id: &request_id,
-            event_id: uuid::Uuid::new_v4().to_string(),
             read_only: true,
-            user_identity: irsa_core::audit::caller_identity(caller.as_ref(), &world),
             request_parameters: serde_json::json!({"name": cluster_name(parts.uri.path())}),
-            response_elements: serde_json::Value::Null,
-            error: result
-                .as_ref()
-                .err()
-                .map(|e| (e.code(), message.as_deref().unwrap_or_default())),
-        }
-        .record();
-        sink.record(record);
-    }
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+        },
+    );
     let (status, body, code) = match result {
         Ok(body) => (StatusCode::OK, body, None),
         Err(e) => (e.status(), e.body(), Some(e.code())),

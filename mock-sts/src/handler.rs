@@ -35,6 +35,53 @@ pub struct StsState {
     pub audit: Option<Arc<dyn AuditSink>>,
 }
 
+/// One IAM or EKS call as the audit trail records it (CloudTrail's shape).
+pub(crate) struct ControlPlaneCall<'a> {
+    /// `iam.amazonaws.com`, `eks.amazonaws.com`.
+    pub source: &'static str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub read_only: bool,
+    pub request_parameters: serde_json::Value,
+    /// `(errorCode, errorMessage)` of a refused call.
+    pub error: Option<(&'static str, String)>,
+}
+
+impl StsState {
+    /// Records `call` made by `caller` in the audit trail, when the stack keeps one.
+    pub(crate) fn audit_control_plane(
+        &self,
+        world: &World,
+        now: i64,
+        request_id: &str,
+        caller: Option<&Caller>,
+        call: ControlPlaneCall<'_>,
+    ) {
+        let Some(sink) = &self.audit else {
+            return;
+        };
+        let record = irsa_core::audit::ApiCall {
+            source: call.source,
+            name: call.name,
+            region: call.region,
+            account: &world.account,
+            time: now,
+            request_id,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            read_only: call.read_only,
+            user_identity: irsa_core::audit::caller_identity(caller, world),
+            request_parameters: call.request_parameters,
+            response_elements: serde_json::Value::Null,
+            error: call
+                .error
+                .as_ref()
+                .map(|(code, message)| (*code, message.as_str())),
+        }
+        .record();
+        sink.record(record);
+    }
+}
+
 impl std::fmt::Debug for StsState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StsState").finish_non_exhaustive()
@@ -217,14 +264,16 @@ fn validation(errors: Vec<String>) -> StsError {
     }
 }
 
-fn assume_role_with_web_identity_op(
-    state: &StsState,
-    world: &World,
-    query: &crate::query::Query,
-    now: i64,
-    request_id: &str,
-    out: &mut Option<Arc<Session>>,
-) -> Result<String, StsError> {
+/// An `AssumeRoleWithWebIdentity` request's parameters, checked against the botocore model's
+/// constraints: the request, and its session policies (inline and by ARN).
+struct WebIdentityParams<'q> {
+    request: WebIdentityRequest<'q>,
+    inline_policy: Option<&'q str>,
+    policy_arns: Vec<String>,
+}
+
+/// Every constraint violation of the query, in one `ValidationError` as AWS reports them.
+fn web_identity_params(query: &crate::query::Query) -> Result<WebIdentityParams<'_>, StsError> {
     let get = |name: &str| query.get(name);
     let mut errors = Vec::new();
     let role_arn = get("RoleArn");
@@ -317,12 +366,32 @@ fn assume_role_with_web_identity_op(
     let (Some(role_arn), Some(session_name), Some(token)) = (role_arn, session_name, token) else {
         return Err(validation(vec!["missing required parameter".into()]));
     };
-    let request = WebIdentityRequest {
-        role_arn,
-        role_session_name: session_name,
-        web_identity_token: token,
-        duration_seconds,
-    };
+    Ok(WebIdentityParams {
+        request: WebIdentityRequest {
+            role_arn,
+            role_session_name: session_name,
+            web_identity_token: token,
+            duration_seconds,
+        },
+        inline_policy,
+        policy_arns,
+    })
+}
+
+fn assume_role_with_web_identity_op(
+    state: &StsState,
+    world: &World,
+    query: &crate::query::Query,
+    now: i64,
+    request_id: &str,
+    out: &mut Option<Arc<Session>>,
+) -> Result<String, StsError> {
+    let WebIdentityParams {
+        request,
+        inline_policy,
+        policy_arns,
+    } = web_identity_params(query)?;
+    let role_arn = request.role_arn;
     let grant = match assume_role_with_web_identity(world, state.keys.as_ref(), &request, now) {
         Ok(grant) => grant,
         Err(cause) => {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse as _, Response};
 use irsa_core::caller::Caller;
 
 use crate::error::{IamError, IamErrorResponse};
-use crate::handler::StsState;
+use crate::handler::{ControlPlaneCall, StsState};
 use crate::iam::{self, IamOperation, NAMESPACE, Xml};
 use crate::query::Query;
 use crate::xml::{XmlWriter, query_response};
@@ -22,28 +22,20 @@ pub async fn handle(state: &StsState, parts: &http::request::Parts, body: Bytes)
     let world = state.world.snapshot();
     let mut caller = None;
     let result = run(state, parts, &body, &q, &action, now, &mut caller);
-    if let Some(sink) = &state.audit {
-        let message = result.as_ref().err().map(ToString::to_string);
-        let record = irsa_core::audit::ApiCall {
+    state.audit_control_plane(
+        &world,
+        now,
+        &request_id,
+        caller.as_ref(),
+        ControlPlaneCall {
             source: "iam.amazonaws.com",
             name: &action,
             region: "us-east-1",
-            account: &world.account,
-            time: now,
-            request_id: &request_id,
-            event_id: uuid::Uuid::new_v4().to_string(),
             read_only: action.starts_with("Get") || action.starts_with("List"),
-            user_identity: irsa_core::audit::caller_identity(caller.as_ref(), &world),
             request_parameters: serde_json::Value::Null,
-            response_elements: serde_json::Value::Null,
-            error: result
-                .as_ref()
-                .err()
-                .map(|e| (e.code(), message.as_deref().unwrap_or_default())),
-        }
-        .record();
-        sink.record(record);
-    }
+            error: result.as_ref().err().map(|e| (e.code(), e.to_string())),
+        },
+    );
     match result {
         Ok(xml) => {
             tracing::info!(
