@@ -182,20 +182,9 @@ impl Resolver<'_> {
         }
     }
 
-    /// An IAM document given inline (`key`: mapping or JSON string) or as a file (`key_file`).
-    pub(super) fn document(
-        &mut self,
-        map: &Map<String, Value>,
-        key: &str,
-        path: &str,
-        name: &str,
-    ) -> Option<NamedPolicy> {
-        self.document_with_text(map, key, path, name)
-            .map(|(doc, _)| doc)
-    }
-
-    /// [`document`](Self::document) and its text: the file's or string's text as given, a
-    /// mapping as compact JSON (what the IAM API answers for it).
+    /// An IAM document given inline (`key`: mapping or JSON string) or as a file (`key_file`),
+    /// and its text: the file's or string's text as given, a mapping as compact JSON (what the
+    /// IAM API answers for it).
     pub(super) fn document_with_text(
         &mut self,
         map: &Map<String, Value>,

@@ -149,43 +149,14 @@ impl Resolver<'_> {
             description: self.string(m, "description", path, false),
             ..RoleRecord::default()
         };
-        let mut policies = Vec::new();
-        let mut managed_policy_arns = BTreeMap::new();
-        let managed_list = self
-            .strings(m, "managed_policies", path)
-            .unwrap_or_default();
-        for (j, reference) in managed_list.iter().enumerate() {
-            let found = find_managed(managed, reference).cloned();
-            match found {
-                Some((arn, doc)) => {
-                    record.attached.push((doc.name.clone(), arn.clone()));
-                    managed_policy_arns.insert(doc.name.clone(), arn);
-                    policies.push(doc);
-                }
-                None => self.problem(
-                    &index(&child(path, "managed_policies"), j),
-                    format!("no policy named `{reference}` under `policies`"),
-                ),
-            }
-        }
-        for (j, p) in self.list(m, "inline_policies", path).iter().enumerate() {
-            let ipath = index(&child(path, "inline_policies"), j);
-            let Some(im) = self.mapping(p, &ipath, &["name", "document", "document_file"]) else {
-                continue;
-            };
-            let Some(iname) = self.string(im, "name", &ipath, true) else {
-                continue;
-            };
-            if let Some((doc, text)) = self.document_with_text(im, "document", &ipath, &iname) {
-                // An inline policy sharing a managed policy's name makes the name ambiguous
-                // in explanations: no ARN is claimed for it.
-                managed_policy_arns.remove(&doc.name);
-                record
-                    .inline_policy_documents
-                    .insert(doc.name.clone(), text);
-                policies.push(doc);
-            }
-        }
+        let IdentityPolicies {
+            policies,
+            mut managed_policy_arns,
+            attached,
+            inline_texts,
+        } = self.identity_policies(m, path, managed);
+        record.attached = attached;
+        record.inline_policy_documents = inline_texts;
         let permissions_boundary = match self.string(m, "permissions_boundary", path, false) {
             None => None,
             Some(reference) => {
@@ -349,16 +320,42 @@ impl Resolver<'_> {
                 );
             }
         }
-        let mut policies = Vec::new();
-        let mut managed_policy_arns = BTreeMap::new();
+        let IdentityPolicies {
+            policies,
+            managed_policy_arns,
+            ..
+        } = self.identity_policies(m, path, managed);
+        let user = User {
+            arn: format!("arn:aws:iam::{account}:user{iam_path}{name}"),
+            id: user_id(account, &name),
+            path: iam_path,
+            name: name.clone(),
+            access_keys,
+            policies,
+            managed_policy_arns,
+        };
+        Some(user)
+    }
+
+    /// `managed_policies` (names under `policies:`) and `inline_policies` of a role or user.
+    fn identity_policies(
+        &mut self,
+        m: &Map<String, Value>,
+        path: &str,
+        managed: &Managed,
+    ) -> IdentityPolicies {
+        let mut found = IdentityPolicies::default();
         let managed_list = self
             .strings(m, "managed_policies", path)
             .unwrap_or_default();
         for (j, reference) in managed_list.iter().enumerate() {
             match find_managed(managed, reference) {
                 Some((arn, doc)) => {
-                    managed_policy_arns.insert(doc.name.clone(), arn.clone());
-                    policies.push(doc.clone());
+                    found.attached.push((doc.name.clone(), arn.clone()));
+                    found
+                        .managed_policy_arns
+                        .insert(doc.name.clone(), arn.clone());
+                    found.policies.push(doc.clone());
                 }
                 None => self.problem(
                     &index(&child(path, "managed_policies"), j),
@@ -374,20 +371,27 @@ impl Resolver<'_> {
             let Some(iname) = self.string(im, "name", &ipath, true) else {
                 continue;
             };
-            if let Some(doc) = self.document(im, "document", &ipath, &iname) {
-                managed_policy_arns.remove(&doc.name);
-                policies.push(doc);
+            if let Some((doc, text)) = self.document_with_text(im, "document", &ipath, &iname) {
+                // An inline policy sharing a managed policy's name makes the name ambiguous
+                // in explanations: no ARN is claimed for it.
+                found.managed_policy_arns.remove(&doc.name);
+                found.inline_texts.insert(doc.name.clone(), text);
+                found.policies.push(doc);
             }
         }
-        let user = User {
-            arn: format!("arn:aws:iam::{account}:user{iam_path}{name}"),
-            id: user_id(account, &name),
-            path: iam_path,
-            name: name.clone(),
-            access_keys,
-            policies,
-            managed_policy_arns,
-        };
-        Some(user)
+        found
     }
+}
+
+/// A role's or user's identity-based policies as the world file lists them.
+#[derive(Default)]
+struct IdentityPolicies {
+    /// Managed, in attachment order, then inline.
+    policies: Vec<NamedPolicy>,
+    /// Managed policy name → ARN (an inline policy of the same name removes it).
+    managed_policy_arns: BTreeMap<String, String>,
+    /// Attached managed policies, in attachment order: `(name, arn)`.
+    attached: Vec<(String, String)>,
+    /// Inline policies: name → document text as given.
+    inline_texts: BTreeMap<String, String>,
 }
