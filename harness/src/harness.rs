@@ -238,7 +238,7 @@ impl Harness {
             ("AWS_REGION".to_owned(), region),
         ];
         env.extend(
-            crate::stack::harness_env(self.endpoint())
+            crate::pod::env::harness_env(self.endpoint())
                 .into_iter()
                 .filter(|(k, _)| k != "AWS_EC2_METADATA_DISABLED"),
         );

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod control;
 pub mod edge;
 pub mod imds;
+pub mod issuers;
 pub mod kube_api;
 mod tables;
 mod tokens;
@@ -19,10 +20,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
 use irsa_core::clock::Clock;
-use irsa_core::world::IssuerCa;
-use irsa_core::world::ServiceAccount;
 use irsa_core::{MemorySessionStore, SessionStore, World, WorldStore};
-use mock_oidc::{Issuer, Issuers, PrivateCa, Rotation, SigningKey};
+use mock_oidc::{Issuers, Rotation};
 use tokio::sync::watch;
 
 use scenarios::world_file::NodeRole;
@@ -31,10 +30,15 @@ use crate::backend::dynamodb_local::{self, DynamoDbLocal, ProvisionOptions};
 use crate::stack::clock::HarnessClock;
 use crate::stack::edge::{EdgeState, router};
 
+use crate::pod::env::{
+    pod_env, pod_env_path, token_path, write_admin_env, write_env_file, write_token,
+};
 use crate::stack::imds::ImdsServer;
+use crate::stack::issuers::{
+    HttpsIssuer, generate_issuers, retrieve_thumbprints, serve_private_ca_issuers,
+};
 use crate::stack::tables::create_tables;
-use crate::stack::tokens::{mint_for, token_seconds};
-use crate::stack::tokens::{mint_with, rotate};
+use crate::stack::tokens::{mint_for, mint_with, rotate, spawn_token_refresher};
 
 pub mod aws_hosts;
 pub mod https_front;
@@ -81,19 +85,6 @@ pub struct Stack {
     /// The state dir's local CA: HTTPS on the edge and in the proxy's tunnels.
     ca: Arc<local_ca::LocalCa>,
     port: u16,
-}
-
-/// A private-CA issuer's HTTPS listener.
-#[derive(Debug)]
-pub struct HttpsIssuer {
-    pub cluster: String,
-    /// `https://127.0.0.1:<port>`: the discovery document is at `<this><issuer path>/.well-known/openid-configuration`.
-    pub endpoint: String,
-    /// SHA-1 of the CA certificate, the thumbprint an IAM provider must list.
-    pub thumbprint: String,
-    /// The CA certificate (public), written to `DIR/issuers/<cluster>/ca.pem`.
-    ca_pem: String,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl Stack {
@@ -188,7 +179,13 @@ impl Stack {
             imds,
         };
         stack.write_state()?;
-        stack.refresher = Some(stack.spawn_token_refresher());
+        stack.refresher = Some(spawn_token_refresher(
+            Arc::clone(&stack.world),
+            Arc::clone(&stack.issuers),
+            Arc::clone(&stack.clock),
+            stack.state_dir.clone(),
+            stack.shutdown.subscribe(),
+        ));
         stack.control = Some(
             crate::stack::control::serve(
                 crate::stack::control::Handles {
@@ -439,56 +436,6 @@ impl Stack {
         Ok(())
     }
 
-    /// Rewrite each pod's token when it is older than 80% of its lifetime, as the kubelet does.
-    fn spawn_token_refresher(&self) -> tokio::task::JoinHandle<()> {
-        let world = Arc::clone(&self.world);
-        let issuers = Arc::clone(&self.issuers);
-        let clock = Arc::clone(&self.clock);
-        let dir = self.state_dir.clone();
-        let mut stop = self.shutdown.subscribe();
-        // Read before spawning: a clock advanced right after `start` returns must count.
-        let start = clock.now();
-        tokio::spawn(async move {
-            let mut minted: std::collections::HashMap<(String, String), i64> =
-                std::collections::HashMap::new();
-            for sa in &world.service_accounts {
-                minted.insert((sa.namespace.clone(), sa.name.clone()), start);
-            }
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                }
-                let now = clock.now();
-                for sa in world
-                    .service_accounts
-                    .iter()
-                    .filter(|sa| sa.role_arn().is_some())
-                {
-                    let key = (sa.namespace.clone(), sa.name.clone());
-                    let ttl = token_seconds(sa);
-                    let last = minted.get(&key).copied().unwrap_or(start);
-                    if now - last >= ttl * 8 / 10 {
-                        let path = token_path(&dir, &sa.namespace, &sa.name);
-                        match mint_for(&issuers, sa, now).and_then(|t| write_token(&path, &t)) {
-                            Ok(()) => {
-                                minted.insert(key, now);
-                                tracing::debug!(
-                                    namespace = sa.namespace,
-                                    name = sa.name,
-                                    "refreshed projected token"
-                                );
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "could not refresh a projected token")
-                            }
-                        }
-                    }
-                }
-            }
-        })
-    }
-
     /// Stop serving, stop the backend, remove `stack.json`.
     pub async fn shutdown(mut self) {
         self.stop().await;
@@ -545,208 +492,4 @@ impl Drop for Stack {
         let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::CONTROL_FILE));
         let _ = std::fs::remove_file(self.state_dir.join(crate::stack::control::SECRET_FILE));
     }
-}
-
-/// Each cluster's issuer with a fresh signing key (and a private CA where the cluster has one),
-/// generated off the async threads: RSA key generation blocks.
-async fn generate_issuers(world: Arc<World>) -> anyhow::Result<Issuers> {
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Issuers> {
-        let mut list = Vec::new();
-        for cluster in &world.clusters {
-            let key = SigningKey::generate().with_context(|| {
-                format!("generating the signing key of cluster `{}`", cluster.name)
-            })?;
-            let mut issuer = Issuer::new(cluster.name.clone(), cluster.issuer.clone(), key);
-            if cluster.issuer_ca == IssuerCa::Private {
-                let ca = PrivateCa::generate(&cluster.name, &cluster.issuer)
-                    .with_context(|| format!("cluster `{}`", cluster.name))?;
-                issuer = issuer.with_private_ca(ca);
-            }
-            list.push(issuer);
-        }
-        Ok(Issuers::new(list))
-    })
-    .await?
-}
-
-/// A provider registered without thumbprints for a private-CA issuer gets the issuer's, as IAM
-/// retrieves "the top intermediate certificate authority (CA) thumbprint" when
-/// `CreateOpenIDConnectProvider` has no `ThumbprintList` (and as eksctl computes it when it
-/// associates a cluster's provider). Thumbprints given in the world are kept, right or wrong.
-fn retrieve_thumbprints(world: &mut World, issuers: &Issuers) {
-    for provider in &mut world.oidc_providers {
-        if provider.thumbprints.is_empty() {
-            provider.thumbprints =
-                mock_sts::iam::retrieved_thumbprint(issuers, &format!("https://{}", provider.url));
-        }
-    }
-}
-
-/// One HTTPS listener on 127.0.0.1 per private-CA issuer, serving its discovery document and
-/// JWKS with the CA's certificates until the stack shuts down.
-async fn serve_private_ca_issuers(
-    issuers: &Arc<Issuers>,
-    shutdown: &watch::Sender<bool>,
-) -> anyhow::Result<Vec<HttpsIssuer>> {
-    let mut served = Vec::new();
-    for issuer in issuers.iter() {
-        let Some(ca) = issuer.private_ca() else {
-            continue;
-        };
-        let config = ca
-            .server_config()
-            .with_context(|| format!("the HTTPS issuer of cluster `{}`", issuer.cluster()))?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .context("binding an HTTPS issuer port")?;
-        let endpoint = format!("https://{}", listener.local_addr()?);
-        let mut stop = shutdown.subscribe();
-        let app = mock_oidc::router(Arc::clone(issuers));
-        let server = tokio::spawn(mock_oidc::tls::serve_https(
-            listener,
-            config,
-            app,
-            async move {
-                let _ = stop.changed().await;
-            },
-        ));
-        served.push(HttpsIssuer {
-            cluster: issuer.cluster().to_owned(),
-            endpoint,
-            thumbprint: ca.thumbprint().to_owned(),
-            ca_pem: ca.ca_pem().to_owned(),
-            server,
-        });
-    }
-    Ok(served)
-}
-
-pub fn token_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
-    state_dir
-        .join("tokens")
-        .join(namespace)
-        .join(name)
-        .join("token")
-}
-
-/// Write a token file atomically, with no trailing newline, as the kubelet does.
-pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| anyhow!("token path has no parent"))?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".token.{}", uuid::Uuid::new_v4()));
-    std::fs::write(&tmp, token.as_bytes())?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing `{}`", path.display()))?;
-    Ok(())
-}
-
-/// The variables the pod-identity webhook injects (computed by [`crate::pod::webhook_mutation`], as EKS
-/// would for this world's region, with the token path mapped to the local token file), then the
-/// harness's own endpoint variables on top. `AWS_ENDPOINT_URL` (all services) also points here,
-/// so an SDK call to any other service reaches the harness and fails loudly instead of going to
-/// real AWS.
-pub fn pod_env(
-    world: &World,
-    sa: &ServiceAccount,
-    token_file: &Path,
-    endpoint: &str,
-) -> Vec<(String, String)> {
-    let config = crate::pod::webhook_mutation::WebhookConfig::eks(&world.region);
-    let mut env =
-        match crate::pod::webhook_mutation::identity(&sa.annotations, &Default::default(), &config)
-        {
-            Some(identity) => crate::pod::webhook_mutation::injected_env(
-                &identity,
-                &config,
-                &token_file.display().to_string(),
-            ),
-            // The webhook leaves such a pod alone. Harness addition (not what EKS injects): the
-            // region, which a real pod's SDK would find through instance metadata.
-            None => vec![
-                (
-                    "AWS_STS_REGIONAL_ENDPOINTS".to_owned(),
-                    "regional".to_owned(),
-                ),
-                ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
-                ("AWS_REGION".to_owned(), world.region.clone()),
-            ],
-        };
-    env.extend(harness_env(endpoint));
-    env
-}
-
-/// The harness's endpoint variables, set on top of what the webhook injects.
-pub fn harness_env(endpoint: &str) -> Vec<(String, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()),
-        ("AWS_ENDPOINT_URL_STS".to_owned(), endpoint.to_owned()),
-        ("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.to_owned()),
-        ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
-    ]
-}
-
-/// `DIR/env/admin.env`: the administrator's static keys and every endpoint pointed at this stack,
-/// for driving the IAM, STS, EKS and DynamoDB APIs with the AWS CLI or an SDK as the tutorial
-/// does. Owner-only permissions: it holds a secret key (a local, derived one).
-pub fn write_admin_env(state_dir: &Path, world: &World, endpoint: &str) -> anyhow::Result<()> {
-    let Some(env) = admin_env(world, endpoint) else {
-        return Ok(());
-    };
-    let file = admin_env_path(state_dir);
-    write_env_file(&file, &env)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
-/// `DIR/env/<namespace>/<name>.env`: a pod's environment, as `irsa up` writes it.
-pub fn pod_env_path(state_dir: &Path, namespace: &str, name: &str) -> PathBuf {
-    state_dir
-        .join("env")
-        .join(namespace)
-        .join(format!("{name}.env"))
-}
-
-/// `DIR/env/admin.env`.
-pub fn admin_env_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("env").join("admin.env")
-}
-
-/// Write `KEY=value` lines, creating the folder.
-pub(crate) fn write_env_file(path: &Path, env: &[(String, String)]) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))
-}
-
-/// The administrator's environment (`None` when the world has no `admin` user with a key).
-pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>> {
-    let user = world.users.get(scenarios::world_file::ADMIN_USER)?;
-    let key = user.access_keys.first()?;
-    let mut env = vec![
-        ("AWS_ACCESS_KEY_ID".to_owned(), key.id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_owned(),
-            key.secret.expose().to_owned(),
-        ),
-        ("AWS_REGION".to_owned(), world.region.clone()),
-        ("AWS_DEFAULT_REGION".to_owned(), world.region.clone()),
-    ];
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_IAM",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_ENDPOINT_URL_EKS",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-    ] {
-        env.push((var.to_owned(), endpoint.to_owned()));
-    }
-    env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
-    Some(env)
 }

@@ -1,12 +1,19 @@
 //! Projected service-account tokens as the kubelet mints them (the audience and lifetime of the
-//! webhook's projected volume), with a user's overrides, and signing-key rotation.
+//! webhook's projected volume), with a user's overrides, signing-key rotation, and the
+//! refresher that rewrites pods' token files as the kubelet does.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use irsa_core::World;
+use irsa_core::clock::Clock as _;
 use irsa_core::world::ServiceAccount;
 use mock_oidc::{Issuers, Rotation, SigningKey, TokenOverrides, TokenSpec};
+use tokio::sync::watch;
+
+use crate::pod::env::{token_path, write_token};
+use crate::stack::clock::HarnessClock;
 
 use crate::stack::DEFAULT_TOKEN_SECONDS;
 
@@ -94,4 +101,56 @@ pub(crate) async fn rotate(
         .await?
         .with_context(|| format!("generating a new signing key for cluster `{cluster}`"))?;
     Ok(issuer.rotate(key, keep_old))
+}
+
+/// Rewrite each pod's token when it is older than 80% of its lifetime, as the kubelet does,
+/// until `stop` changes.
+pub(crate) fn spawn_token_refresher(
+    world: Arc<World>,
+    issuers: Arc<Issuers>,
+    clock: Arc<HarnessClock>,
+    dir: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    // Read before spawning: a clock advanced right after `start` returns must count.
+    let start = clock.now();
+    tokio::spawn(async move {
+        let mut minted: std::collections::HashMap<(String, String), i64> =
+            std::collections::HashMap::new();
+        for sa in &world.service_accounts {
+            minted.insert((sa.namespace.clone(), sa.name.clone()), start);
+        }
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+            let now = clock.now();
+            for sa in world
+                .service_accounts
+                .iter()
+                .filter(|sa| sa.role_arn().is_some())
+            {
+                let key = (sa.namespace.clone(), sa.name.clone());
+                let ttl = token_seconds(sa);
+                let last = minted.get(&key).copied().unwrap_or(start);
+                if now - last >= ttl * 8 / 10 {
+                    let path = token_path(&dir, &sa.namespace, &sa.name);
+                    match mint_for(&issuers, sa, now).and_then(|t| write_token(&path, &t)) {
+                        Ok(()) => {
+                            minted.insert(key, now);
+                            tracing::debug!(
+                                namespace = sa.namespace,
+                                name = sa.name,
+                                "refreshed projected token"
+                            );
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not refresh a projected token")
+                        }
+                    }
+                }
+            }
+        }
+    })
 }

@@ -131,7 +131,7 @@ spec:
 
     let local_token = std::env::temp_dir().join("irsa-inject-state/tokens/curity/dynamo-sa/token");
     let endpoint = "http://127.0.0.1:4599";
-    let exec_env = irsa_harness::stack::pod_env(&world, &sa, &local_token, endpoint);
+    let exec_env = irsa_harness::pod::env::pod_env(&world, &sa, &local_token, endpoint);
     let mapped: Vec<(String, String)> = injected
         .iter()
         .map(|(k, v)| {
@@ -145,6 +145,6 @@ spec:
     assert_eq!(exec_env[..mapped.len()], mapped[..]);
     assert_eq!(
         exec_env[mapped.len()..],
-        irsa_harness::stack::harness_env(endpoint)[..]
+        irsa_harness::pod::env::harness_env(endpoint)[..]
     );
 }

@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sts::error::ProvideErrorMetadata as _;
 use aws_types::sdk_config::TimeSource;
 use irsa_core::clock::Clock as _;
+use irsa_harness::pod::env::{token_path, write_token};
+use irsa_harness::stack::Stack;
 use irsa_harness::stack::clock::HarnessClock;
 use irsa_harness::stack::control::{ControlClient, TokenBody};
-use irsa_harness::stack::{Stack, token_path, write_token};
 
 const NO_KEY: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
 

@@ -1224,7 +1224,7 @@ fn latest_expiration(stack: &Stack) -> Option<i64> {
 /// Waits until the harness's kubelet stand-in has rewritten the pod's token for the moved
 /// clock (it does so at 80% of the token's 600 s lifetime).
 async fn wait_for_fresh_token(stack: &Stack) {
-    let file = irsa_harness::stack::token_path(stack.state_dir(), TRUSTED.0, TRUSTED.1);
+    let file = irsa_harness::pod::env::token_path(stack.state_dir(), TRUSTED.0, TRUSTED.1);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let iat = std::fs::read_to_string(&file).ok().and_then(|jwt| {

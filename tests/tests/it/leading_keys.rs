@@ -275,7 +275,7 @@ async fn the_audit_trail_records_each_call_with_its_decision_and_no_secrets() {
     assert!(!text.contains("row-value-must-not-be-audited"));
     assert!(!text.contains("Signature="));
     assert!(!text.contains("AWS4-HMAC-SHA256"));
-    let web_identity_token = std::fs::read_to_string(irsa_harness::stack::token_path(
+    let web_identity_token = std::fs::read_to_string(irsa_harness::pod::env::token_path(
         stack.state_dir(),
         "tenants",
         "tenant-a",

@@ -102,7 +102,7 @@ async fn a_private_ca_issuer_is_trusted_only_through_the_providers_thumbprint() 
     let stack = start_stack("self-managed-clusters.yaml", "private-ca").await;
     let home = scratch_dir("private-ca-home");
     std::fs::create_dir_all(&home).unwrap();
-    let admin = irsa_harness::stack::admin_env(stack.world(), stack.endpoint()).unwrap();
+    let admin = irsa_harness::pod::env::admin_env(stack.world(), stack.endpoint()).unwrap();
 
     // Two private-CA issuers are served over HTTPS; the EKS one is not.
     let https = stack.https_issuers();

@@ -27,7 +27,8 @@ fn policy(effect: &str, action: &str) -> String {
 async fn a_table_policy_joins_the_identity_policy_by_the_same_account_rule() {
     let stack = start_stack("curity-least-privilege.yaml", "resource-policies").await;
     let world = stack.world_store().snapshot();
-    let admin_env = irsa_harness::stack::admin_env(&world, stack.endpoint()).expect("admin user");
+    let admin_env =
+        irsa_harness::pod::env::admin_env(&world, stack.endpoint()).expect("admin user");
     let admin = aws_sdk_dynamodb::Client::new(
         &pod_config_loader(stack.state_dir(), admin_env).load().await,
     );

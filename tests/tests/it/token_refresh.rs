@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_types::sdk_config::TimeSource;
 use base64::Engine as _;
-use irsa_harness::stack::{DEFAULT_TOKEN_SECONDS, Stack, token_path};
+use irsa_harness::pod::env::token_path;
+use irsa_harness::stack::{DEFAULT_TOKEN_SECONDS, Stack};
 
 /// The pod's wall clock, moved by the same offset as the harness clock: a pod that lives at the
 /// harness's "now" signs requests the gateway accepts (SigV4 allows only ±5 minutes of skew).
