@@ -199,28 +199,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             state_dir,
             backend,
             rotate_ca,
-        } => {
-            if rotate_ca {
-                let files = irsa_harness::stack::local_ca::CaFiles::new(&state_dir);
-                irsa_harness::stack::local_ca::LocalCa::open(
-                    &files,
-                    true,
-                    time::OffsetDateTime::now_utc(),
-                )?;
-            }
-            up(world, port, state_dir, backend.options()).await
-        }
+        } => up(world, port, state_dir, backend.options(), rotate_ca).await,
         Command::Env {
             state_dir,
             service_account,
             format,
         } => {
             let vars = pod_env_file(&state_dir, &service_account)?;
-            print!(
-                "{}",
-                irsa_harness::stack::tls_env::render_env(&vars, format)
-            );
-            Ok(ExitCode::SUCCESS)
+            print_out(&irsa_harness::stack::tls_env::render_env(&vars, format))
         }
         Command::Exec {
             state_dir,
@@ -234,33 +220,25 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             last,
         } => {
             let records = irsa_harness::stack::audit::read(&state_dir)?;
-            print!(
-                "{}",
-                irsa_harness::stack::audit::render_table(&records, denied, last)
-            );
-            Ok(ExitCode::SUCCESS)
+            print_out(&irsa_harness::stack::audit::render_table(
+                &records, denied, last,
+            ))
         }
         Command::Explain {
             request_id,
             state_dir,
         } => {
             let records = irsa_harness::stack::audit::read(&state_dir)?;
-            print!(
-                "{}",
-                irsa_harness::stack::audit::explain(&records, &request_id)?
-            );
-            Ok(ExitCode::SUCCESS)
+            print_out(&irsa_harness::stack::audit::explain(&records, &request_id)?)
         }
         Command::CuritySim(args) => Ok(ExitCode::from(
             irsa_harness::cli::curity_sim::main(&args).await,
         )),
         Command::Doctor => {
-            let checks =
-                irsa_harness::cli::doctor::evaluate(&irsa_harness::cli::doctor::gather().await);
-            print!("{}", irsa_harness::cli::doctor::render(&checks));
-            Ok(ExitCode::from(irsa_harness::cli::doctor::exit_code(
-                &checks,
-            )))
+            use irsa_harness::cli::doctor;
+            let checks = doctor::evaluate(&doctor::gather().await);
+            print!("{}", doctor::render(&checks));
+            Ok(ExitCode::from(doctor::exit_code(&checks)))
         }
         Command::Inject(args) => {
             irsa_harness::cli::inject::run_inject(
@@ -299,18 +277,31 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             json,
             backend,
         } => {
+            let reports = Reports { junit, json };
+            let backend = backend.options();
             run_scenarios(
                 &paths,
                 format.as_deref(),
                 verbose,
                 &state_dir,
-                junit,
-                json,
-                &backend.options(),
+                reports,
+                &backend,
             )
             .await
         }
     }
+}
+
+/// Print a command's text answer on stdout: success.
+fn print_out(text: &str) -> anyhow::Result<ExitCode> {
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report files `irsa run` writes besides what it prints.
+struct Reports {
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
 }
 
 /// `irsa run`: find the scenario files, run them, print the results as asked and write the
@@ -320,8 +311,7 @@ async fn run_scenarios(
     format: Option<&str>,
     verbose: bool,
     state_dir: &std::path::Path,
-    junit: Option<PathBuf>,
-    json: Option<PathBuf>,
+    reports: Reports,
     backend: &ProvisionOptions,
 ) -> anyhow::Result<ExitCode> {
     let terminal = std::io::stdout().is_terminal();
@@ -348,11 +338,11 @@ async fn run_scenarios(
         }
         Format::Json => println!("{:#}", report.render_json()),
     }
-    if let Some(path) = junit {
+    if let Some(path) = reports.junit {
         std::fs::write(&path, report.render_junit())
             .with_context(|| format!("writing `{}`", path.display()))?;
     }
-    if let Some(path) = json {
+    if let Some(path) = reports.json {
         std::fs::write(&path, format!("{:#}\n", report.render_json()))
             .with_context(|| format!("writing `{}`", path.display()))?;
     }
@@ -374,7 +364,16 @@ async fn up(
     port: u16,
     state_dir: PathBuf,
     dynamodb: ProvisionOptions,
+    rotate_ca: bool,
 ) -> anyhow::Result<ExitCode> {
+    if rotate_ca {
+        let files = irsa_harness::stack::local_ca::CaFiles::new(&state_dir);
+        irsa_harness::stack::local_ca::LocalCa::open(
+            &files,
+            true,
+            time::OffsetDateTime::now_utc(),
+        )?;
+    }
     let loaded = irsa_harness::world_file::load(&world).map_err(|e| anyhow!("{e}"))?;
     let stack = Stack::start(StackConfig {
         world: loaded.world,
@@ -418,12 +417,12 @@ async fn up(
         if sa.role_arn().is_some() || imds.is_some() {
             println!(
                 "irsa: pod env {}",
-                irsa_harness::stack::pod_env_path(stack.state_dir(), &sa.namespace, &sa.name)
+                irsa_harness::pod::env::pod_env_path(stack.state_dir(), &sa.namespace, &sa.name)
                     .display()
             );
         }
     }
-    let admin_env = irsa_harness::stack::admin_env_path(stack.state_dir());
+    let admin_env = irsa_harness::pod::env::admin_env_path(stack.state_dir());
     if admin_env.exists() {
         println!("irsa: admin env {}", admin_env.display());
     }
@@ -558,7 +557,7 @@ fn pod_env_file(
             state_dir.display()
         ));
     }
-    let env_file = irsa_harness::stack::pod_env_path(state_dir, namespace, name);
+    let env_file = irsa_harness::pod::env::pod_env_path(state_dir, namespace, name);
     let text = std::fs::read_to_string(&env_file).with_context(|| {
         format!("no pod environment for `{service_account}` at `{}` (is it in the world, with a role annotation?)", env_file.display())
     })?;

@@ -85,23 +85,54 @@ fn item(pairs: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
 /// Run the access pattern against the tables named with `prefix` (Curity's table prefix
 /// setting; empty by default).
 pub async fn run(client: &Client, prefix: &str) -> Vec<(Step, Outcome)> {
-    let t = |name: &str| format!("{prefix}{name}");
-    let accounts = t("curity-accounts");
-    let sessions = t("curity-sessions");
-    let nonces = t("curity-nonces");
-    let tokens = t("curity-tokens");
-    let delegations = t("curity-delegations");
-    let run_id = uuid::Uuid::new_v4().simple().to_string();
-    let user = format!("sim-{}", &run_id[..12]);
-    let account_id = format!("ai#{run_id}");
-    let email = format!("{user}@example.com");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let deletable_at = now + 3600;
-    let mut results = Vec::new();
-    let mut record = |phase: &'static str, operation: &'static str, target: &str, o: Outcome| {
-        results.push((
+    let mut run = Pattern::new(client, prefix);
+    run.startup().await;
+    run.account_create().await;
+    run.login().await;
+    run.listing().await;
+    run.account_update().await;
+    run.logout().await;
+    run.account_delete().await;
+    run.results
+}
+
+/// One run of the access pattern: its tables, this run's fresh names, and what each call got.
+struct Pattern<'a> {
+    client: &'a Client,
+    accounts: String,
+    sessions: String,
+    nonces: String,
+    tokens: String,
+    delegations: String,
+    run_id: String,
+    user: String,
+    account_id: String,
+    email: String,
+    results: Vec<(Step, Outcome)>,
+}
+
+impl<'a> Pattern<'a> {
+    fn new(client: &'a Client, prefix: &str) -> Self {
+        let t = |name: &str| format!("{prefix}{name}");
+        let run_id = uuid::Uuid::new_v4().simple().to_string();
+        let user = format!("sim-{}", &run_id[..12]);
+        Self {
+            client,
+            accounts: t("curity-accounts"),
+            sessions: t("curity-sessions"),
+            nonces: t("curity-nonces"),
+            tokens: t("curity-tokens"),
+            delegations: t("curity-delegations"),
+            account_id: format!("ai#{run_id}"),
+            email: format!("{user}@example.com"),
+            user,
+            run_id,
+            results: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, phase: &'static str, operation: &'static str, target: &str, o: Outcome) {
+        self.results.push((
             Step {
                 phase,
                 operation,
@@ -109,229 +140,265 @@ pub async fn run(client: &Client, prefix: &str) -> Vec<(Step, Outcome)> {
             },
             o,
         ));
-    };
-
-    // Startup: check the username index exists.
-    let o = outcome(client.describe_table().table_name(&accounts).send().await);
-    record("startup", "DescribeTable", &accounts, o);
-
-    // Account create: the account and its lookup items, all or nothing.
-    let puts = [
-        (
-            account_id.clone(),
-            vec![("userName", s(&user)), ("email", s(&email))],
-        ),
-        (
-            format!("un#{user}"),
-            vec![
-                ("accountId", s(&account_id)),
-                ("userNameInitial", s(&user[..1])),
-                ("userName", s(&user)),
-                ("password", s("$argon2id$sim")),
-            ],
-        ),
-        (
-            format!("em#{email}"),
-            vec![
-                ("accountId", s(&account_id)),
-                ("emailInitial", s(&email[..1])),
-                ("email", s(&email)),
-            ],
-        ),
-    ];
-    let mut create = client.transact_write_items();
-    for (pk, attrs) in &puts {
-        let mut values = vec![("pk", s(pk)), ("version", n(1))];
-        values.extend(attrs.iter().cloned());
-        if let Ok(put) = Put::builder()
-            .table_name(&accounts)
-            .set_item(Some(item(&values)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-        {
-            create = create.transact_items(TransactWriteItem::builder().put(put).build());
-        }
     }
-    let o = outcome(create.send().await);
-    record("account create", "TransactWriteItems", &accounts, o);
 
-    // Login: the password lookup, then nonces, sessions, tokens, delegations.
-    let o = outcome(
-        client
-            .get_item()
-            .table_name(&accounts)
-            .key("pk", s(&format!("un#{user}")))
-            .consistent_read(true)
-            .projection_expression("accountId, password")
-            .send()
-            .await,
-    );
-    record("login", "GetItem", &accounts, o);
-    for (table, key) in [
-        (&nonces, "nonce"),
-        (&sessions, "id"),
-        (&tokens, "tokenHash"),
-        (&delegations, "id"),
-    ] {
-        let value = format!("{key}-{run_id}");
-        let mut values = vec![(key, s(&value)), ("deletableAt", n(deletable_at))];
-        if table == &delegations {
-            values.push(("owner", s(&user)));
-            values.push(("status", s("issued")));
-        }
+    /// The account item and its two lookup items (`un#`, `em#`), as an account create writes them.
+    fn account_items(&self) -> [(String, Vec<(&'static str, AttributeValue)>); 3] {
+        let (user, email) = (&self.user, &self.email);
+        [
+            (
+                self.account_id.clone(),
+                vec![("userName", s(user)), ("email", s(email))],
+            ),
+            (
+                format!("un#{user}"),
+                vec![
+                    ("accountId", s(&self.account_id)),
+                    ("userNameInitial", s(&user[..1])),
+                    ("userName", s(user)),
+                    ("password", s("$argon2id$sim")),
+                ],
+            ),
+            (
+                format!("em#{email}"),
+                vec![
+                    ("accountId", s(&self.account_id)),
+                    ("emailInitial", s(&email[..1])),
+                    ("email", s(email)),
+                ],
+            ),
+        ]
+    }
+
+    /// Startup: check the username index exists.
+    async fn startup(&mut self) {
         let o = outcome(
-            client
-                .put_item()
-                .table_name(table)
+            self.client
+                .describe_table()
+                .table_name(&self.accounts)
+                .send()
+                .await,
+        );
+        let accounts = self.accounts.clone();
+        self.record("startup", "DescribeTable", &accounts, o);
+    }
+
+    /// Account create: the account and its lookup items, all or nothing.
+    async fn account_create(&mut self) {
+        let mut create = self.client.transact_write_items();
+        for (pk, attrs) in &self.account_items() {
+            let mut values = vec![("pk", s(pk)), ("version", n(1))];
+            values.extend(attrs.iter().cloned());
+            if let Ok(put) = Put::builder()
+                .table_name(&self.accounts)
                 .set_item(Some(item(&values)))
-                .condition_expression(format!("attribute_not_exists({key})"))
-                .send()
-                .await,
-        );
-        record("login", "PutItem", table, o);
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+            {
+                create = create.transact_items(TransactWriteItem::builder().put(put).build());
+            }
+        }
+        let o = outcome(create.send().await);
+        let accounts = self.accounts.clone();
+        self.record("account create", "TransactWriteItems", &accounts, o);
+    }
+
+    /// Login: the password lookup, then nonces, sessions, tokens, delegations.
+    async fn login(&mut self) {
         let o = outcome(
-            client
+            self.client
                 .get_item()
-                .table_name(table)
-                .key(key, s(&value))
+                .table_name(&self.accounts)
+                .key("pk", s(&format!("un#{}", self.user)))
                 .consistent_read(true)
+                .projection_expression("accountId, password")
                 .send()
                 .await,
         );
-        record("login", "GetItem", table, o);
-        if table == &nonces {
-            // A nonce is consumed once.
+        let accounts = self.accounts.clone();
+        self.record("login", "GetItem", &accounts, o);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        let deletable_at = now + 3600;
+        for (table, key) in [
+            (self.nonces.clone(), "nonce"),
+            (self.sessions.clone(), "id"),
+            (self.tokens.clone(), "tokenHash"),
+            (self.delegations.clone(), "id"),
+        ] {
+            let value = format!("{key}-{}", self.run_id);
+            let mut values = vec![(key, s(&value)), ("deletableAt", n(deletable_at))];
+            if table == self.delegations {
+                values.push(("owner", s(&self.user)));
+                values.push(("status", s("issued")));
+            }
             let o = outcome(
-                client
-                    .update_item()
-                    .table_name(table)
-                    .key(key, s(&value))
-                    .update_expression("SET #s = :used")
-                    .condition_expression("attribute_exists(nonce)")
-                    .expression_attribute_names("#s", "status")
-                    .expression_attribute_values(":used", s("used"))
+                self.client
+                    .put_item()
+                    .table_name(&table)
+                    .set_item(Some(item(&values)))
+                    .condition_expression(format!("attribute_not_exists({key})"))
                     .send()
                     .await,
             );
-            record("login", "UpdateItem", table, o);
+            self.record("login", "PutItem", &table, o);
+            let o = outcome(
+                self.client
+                    .get_item()
+                    .table_name(&table)
+                    .key(key, s(&value))
+                    .consistent_read(true)
+                    .send()
+                    .await,
+            );
+            self.record("login", "GetItem", &table, o);
+            if table == self.nonces {
+                // A nonce is consumed once.
+                let o = outcome(
+                    self.client
+                        .update_item()
+                        .table_name(&table)
+                        .key(key, s(&value))
+                        .update_expression("SET #s = :used")
+                        .condition_expression("attribute_exists(nonce)")
+                        .expression_attribute_names("#s", "status")
+                        .expression_attribute_values(":used", s("used"))
+                        .send()
+                        .await,
+                );
+                self.record("login", "UpdateItem", &table, o);
+            }
         }
     }
 
-    // Listing and search on the indexes.
-    let index = format!("{accounts}/index/userNameInitial-userName-index");
-    let o = outcome(
-        client
-            .query()
-            .table_name(&accounts)
-            .index_name("userNameInitial-userName-index")
-            .key_condition_expression("userNameInitial = :i AND begins_with(userName, :p)")
-            .expression_attribute_values(":i", s(&user[..1]))
-            .expression_attribute_values(":p", s(&user))
-            .send()
-            .await,
-    );
-    record("listing", "Query", &index, o);
-    let index = format!("{accounts}/index/emailInitial-email-index");
-    let o = outcome(
-        client
-            .query()
-            .table_name(&accounts)
-            .index_name("emailInitial-email-index")
-            .key_condition_expression("emailInitial = :i AND begins_with(email, :p)")
-            .expression_attribute_values(":i", s(&email[..1]))
-            .expression_attribute_values(":p", s(&user))
-            .select(Select::Count)
-            .send()
-            .await,
-    );
-    record("listing", "Query (COUNT)", &index, o);
-    let index = format!("{delegations}/index/owner-status-index");
-    let o = outcome(
-        client
-            .query()
+    /// Listing and search on the indexes, and a delegation's revocation.
+    async fn listing(&mut self) {
+        let (accounts, delegations) = (self.accounts.clone(), self.delegations.clone());
+        let (user, email) = (self.user.clone(), self.email.clone());
+        let index = format!("{accounts}/index/userNameInitial-userName-index");
+        let o = outcome(
+            self.client
+                .query()
+                .table_name(&accounts)
+                .index_name("userNameInitial-userName-index")
+                .key_condition_expression("userNameInitial = :i AND begins_with(userName, :p)")
+                .expression_attribute_values(":i", s(&user[..1]))
+                .expression_attribute_values(":p", s(&user))
+                .send()
+                .await,
+        );
+        self.record("listing", "Query", &index, o);
+        let index = format!("{accounts}/index/emailInitial-email-index");
+        let o = outcome(
+            self.client
+                .query()
+                .table_name(&accounts)
+                .index_name("emailInitial-email-index")
+                .key_condition_expression("emailInitial = :i AND begins_with(email, :p)")
+                .expression_attribute_values(":i", s(&email[..1]))
+                .expression_attribute_values(":p", s(&user))
+                .select(Select::Count)
+                .send()
+                .await,
+        );
+        self.record("listing", "Query (COUNT)", &index, o);
+        let index = format!("{delegations}/index/owner-status-index");
+        let o = outcome(
+            self.client
+                .query()
+                .table_name(&delegations)
+                .index_name("owner-status-index")
+                .key_condition_expression("#o = :o")
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_values(":o", s(&user))
+                .send()
+                .await,
+        );
+        self.record("listing", "Query", &index, o);
+        let revoke = Update::builder()
             .table_name(&delegations)
-            .index_name("owner-status-index")
-            .key_condition_expression("#o = :o")
-            .expression_attribute_names("#o", "owner")
-            .expression_attribute_values(":o", s(&user))
-            .send()
-            .await,
-    );
-    record("listing", "Query", &index, o);
-    let revoke = Update::builder()
-        .table_name(&delegations)
-        .key("id", s(&format!("id-{run_id}")))
-        .update_expression("SET #s = :r")
-        .expression_attribute_names("#s", "status")
-        .expression_attribute_values(":r", s("revoked"))
-        .build();
-    let o = match revoke {
-        Ok(update) => outcome(
-            client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(update).build())
-                .send()
-                .await,
-        ),
-        Err(e) => Outcome::Failed {
-            code: "request".into(),
-            message: e.to_string(),
-        },
-    };
-    record("listing", "TransactWriteItems (revoke)", &delegations, o);
-
-    // Account update: a new version of the account item, conditioned on the old one.
-    let update = Put::builder()
-        .table_name(&accounts)
-        .set_item(Some(item(&[
-            ("pk", s(&account_id)),
-            ("version", n(2)),
-            ("userName", s(&user)),
-            ("email", s(&email)),
-        ])))
-        .condition_expression("version = :v")
-        .expression_attribute_values(":v", n(1))
-        .build();
-    let o = match update {
-        Ok(put) => outcome(
-            client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await,
-        ),
-        Err(e) => Outcome::Failed {
-            code: "request".into(),
-            message: e.to_string(),
-        },
-    };
-    record("account update", "TransactWriteItems", &accounts, o);
-
-    // Logout: the session goes.
-    let o = outcome(
-        client
-            .delete_item()
-            .table_name(&sessions)
-            .key("id", s(&format!("id-{run_id}")))
-            .send()
-            .await,
-    );
-    record("logout", "DeleteItem", &sessions, o);
-
-    // Account delete: the account and its lookup items together.
-    let mut delete = client.transact_write_items();
-    for (pk, _) in &puts {
-        if let Ok(d) = Delete::builder()
-            .table_name(&accounts)
-            .key("pk", s(pk))
-            .build()
-        {
-            delete = delete.transact_items(TransactWriteItem::builder().delete(d).build());
-        }
+            .key("id", s(&format!("id-{}", self.run_id)))
+            .update_expression("SET #s = :r")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":r", s("revoked"))
+            .build();
+        let o = match revoke {
+            Ok(update) => outcome(
+                self.client
+                    .transact_write_items()
+                    .transact_items(TransactWriteItem::builder().update(update).build())
+                    .send()
+                    .await,
+            ),
+            Err(e) => Outcome::Failed {
+                code: "request".into(),
+                message: e.to_string(),
+            },
+        };
+        self.record("listing", "TransactWriteItems (revoke)", &delegations, o);
     }
-    let o = outcome(delete.send().await);
-    record("account delete", "TransactWriteItems", &accounts, o);
-    results
+
+    /// Account update: a new version of the account item, conditioned on the old one.
+    async fn account_update(&mut self) {
+        let update = Put::builder()
+            .table_name(&self.accounts)
+            .set_item(Some(item(&[
+                ("pk", s(&self.account_id)),
+                ("version", n(2)),
+                ("userName", s(&self.user)),
+                ("email", s(&self.email)),
+            ])))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(1))
+            .build();
+        let o = match update {
+            Ok(put) => outcome(
+                self.client
+                    .transact_write_items()
+                    .transact_items(TransactWriteItem::builder().put(put).build())
+                    .send()
+                    .await,
+            ),
+            Err(e) => Outcome::Failed {
+                code: "request".into(),
+                message: e.to_string(),
+            },
+        };
+        let accounts = self.accounts.clone();
+        self.record("account update", "TransactWriteItems", &accounts, o);
+    }
+
+    /// Logout: the session goes.
+    async fn logout(&mut self) {
+        let o = outcome(
+            self.client
+                .delete_item()
+                .table_name(&self.sessions)
+                .key("id", s(&format!("id-{}", self.run_id)))
+                .send()
+                .await,
+        );
+        let sessions = self.sessions.clone();
+        self.record("logout", "DeleteItem", &sessions, o);
+    }
+
+    /// Account delete: the account and its lookup items together.
+    async fn account_delete(&mut self) {
+        let mut delete = self.client.transact_write_items();
+        for (pk, _) in &self.account_items() {
+            if let Ok(d) = Delete::builder()
+                .table_name(&self.accounts)
+                .key("pk", s(pk))
+                .build()
+            {
+                delete = delete.transact_items(TransactWriteItem::builder().delete(d).build());
+            }
+        }
+        let o = outcome(delete.send().await);
+        let accounts = self.accounts.clone();
+        self.record("account delete", "TransactWriteItems", &accounts, o);
+    }
 }
 
 /// One line per operation; a refusal's text under it.

