@@ -6,3 +6,5 @@ pub mod curity_sim;
 pub mod doctor;
 pub mod inject;
 pub mod simulate;
+pub mod webhook;
+pub mod webhook_config;

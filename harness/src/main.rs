@@ -84,12 +84,14 @@ enum Command {
     },
     /// Print a manifest as the EKS pod-identity webhook would admit its pods (env, projected token volume, mount).
     Inject(irsa_harness::cli::inject::InjectArgs),
-    /// Serve the pod-identity webhook's AdmissionReview endpoint (plain HTTP on 127.0.0.1).
+    /// Serve the pod-identity webhook's AdmissionReview endpoint (HTTPS with `--tls`), or print its MutatingWebhookConfiguration.
     Webhook {
         #[command(flatten)]
         inject: irsa_harness::cli::inject::InjectArgs,
         #[arg(long, default_value_t = 8443)]
         port: u16,
+        #[command(flatten)]
+        webhook: irsa_harness::cli::webhook::WebhookArgs,
     },
     /// Perform the Curity Identity Server's DynamoDB access pattern with the default credential chain and print what was allowed (run it under `irsa exec`).
     CuritySim(irsa_harness::cli::curity_sim::CuritySimArgs),
@@ -248,8 +250,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Webhook { inject, port } => {
-            irsa_harness::cli::inject::serve_webhook(&inject, port).await?;
+        Command::Webhook {
+            inject,
+            port,
+            webhook,
+        } => {
+            irsa_harness::cli::webhook::run(&inject, port, &webhook).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Clock(args) => {

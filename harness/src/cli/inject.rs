@@ -1,11 +1,11 @@
-//! `irsa inject` and `irsa webhook`: their arguments, and the shell that reads the manifest and
-//! world file, prints the mutated manifest and serves the AdmissionReview endpoint. The
-//! translation lives in [`crate::pod::inject`], the decisions in
-//! [`crate::pod::webhook_mutation`].
+//! `irsa inject`: its arguments (which `irsa webhook` shares), and the shell that reads the
+//! manifest and world file and prints the mutated manifest. The translation lives in
+//! [`crate::pod::inject`], the decisions in [`crate::pod::webhook_mutation`]; serving the
+//! AdmissionReview endpoint in [`super::webhook`].
 
 use irsa_core::World;
 
-use crate::pod::inject::{ServiceAccounts, admission_router, inject_manifest, parse_manifest};
+use crate::pod::inject::inject_manifest;
 use crate::pod::webhook_mutation::WebhookConfig;
 
 /// `irsa inject`'s arguments.
@@ -28,7 +28,8 @@ pub struct InjectArgs {
 }
 
 impl InjectArgs {
-    fn load(&self) -> anyhow::Result<(Option<World>, WebhookConfig)> {
+    /// The world file (if given) and the webhook configuration the flags select.
+    pub(crate) fn load(&self) -> anyhow::Result<(Option<World>, WebhookConfig)> {
         use anyhow::anyhow;
         let world = match &self.world {
             Some(path) => Some(
@@ -97,29 +98,5 @@ pub fn run_inject(
             (None, None) => {}
         }
     }
-    Ok(())
-}
-
-/// `irsa webhook`: serve the AdmissionReview endpoint until Ctrl-C.
-pub async fn serve_webhook(args: &InjectArgs, port: u16) -> anyhow::Result<()> {
-    let (world, config) = args.load()?;
-    let mut accounts = world
-        .as_ref()
-        .map(ServiceAccounts::from_world)
-        .unwrap_or_default();
-    if args.manifest.as_os_str() != "-" && args.manifest.exists() {
-        let text = std::fs::read_to_string(&args.manifest)?;
-        accounts.add_manifest_objects(&parse_manifest(&text)?);
-    }
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!(
-        "irsa: pod-identity webhook on http://{} (POST an AdmissionReview)",
-        listener.local_addr()?
-    );
-    axum::serve(listener, admission_router(accounts, config))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
     Ok(())
 }

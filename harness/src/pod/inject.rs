@@ -237,11 +237,18 @@ pub fn inject_manifest(
     Ok((render_manifest(&documents)?, notes))
 }
 
-/// Answer an `admission.k8s.io/v1` AdmissionReview for a Pod CREATE with the webhook's
-/// JSONPatch (base64). Anything that is not a Pod, or a pod whose service account has no role,
-/// is allowed unpatched; a review that cannot be read is answered with `allowed: true` and no
-/// patch as well (the webhook registers with `failurePolicy: Ignore`), with the reason in
-/// `status.message`.
+/// The AdmissionReview versions the endpoint speaks; it answers in the one it was sent (as
+/// upstream's handler does, copying the request's `apiVersion` and `kind`), `v1` when the
+/// request names neither.
+pub const ADMISSION_REVIEW_VERSIONS: [&str; 2] =
+    ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
+
+/// Answer an `admission.k8s.io/v1` (or `v1beta1`) AdmissionReview for a Pod CREATE with the
+/// webhook's JSONPatch (base64). Anything that is not a Pod, or a pod whose service account has
+/// no role, is allowed unpatched. A pod whose spec cannot be read is answered as upstream's
+/// `MutatePod` answers an object it cannot unmarshal: `allowed` false, the reason in
+/// `status.message` (the API server then refuses the pod; `failurePolicy: Ignore` covers only a
+/// webhook that cannot be called).
 pub fn admission_review(
     review: &Value,
     accounts: &ServiceAccounts,
@@ -249,19 +256,24 @@ pub fn admission_review(
 ) -> Value {
     let request = &review["request"];
     let uid = request["uid"].clone();
-    let answer = |extra: Value| -> Value {
-        let mut response = json!({"uid": uid, "allowed": true});
+    let api_version = review["apiVersion"]
+        .as_str()
+        .filter(|v| ADMISSION_REVIEW_VERSIONS.contains(v))
+        .unwrap_or(ADMISSION_REVIEW_VERSIONS[0]);
+    let reply = |allowed: bool, extra: Value| -> Value {
+        let mut response = json!({"uid": uid, "allowed": allowed});
         if let (Some(r), Some(e)) = (response.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
                 r.insert(k.clone(), v.clone());
             }
         }
         json!({
-            "apiVersion": "admission.k8s.io/v1",
+            "apiVersion": api_version,
             "kind": "AdmissionReview",
             "response": response,
         })
     };
+    let answer = |extra: Value| reply(true, extra);
     if request["kind"]["kind"] != "Pod" {
         return answer(json!({}));
     }
@@ -274,7 +286,10 @@ pub fn admission_review(
     let mut spec: PodSpec = match serde_json::from_value(pod["spec"].clone()) {
         Ok(spec) => spec,
         Err(e) => {
-            return answer(json!({"status": {"message": format!("pod spec unreadable: {e}")}}));
+            return reply(
+                false,
+                json!({"status": {"message": format!("pod spec unreadable: {e}")}}),
+            );
         }
     };
     let sa_name = spec
@@ -311,8 +326,9 @@ pub fn admission_review(
     answer(json!({"patchType": "JSONPatch", "patch": encoded}))
 }
 
-/// The webhook's HTTP face: `POST` any path with an AdmissionReview, JSON in and out.
-/// (The API server only calls webhooks over HTTPS; put TLS in front to use it in a cluster.)
+/// The webhook's HTTP face: `POST` any path (upstream serves `/mutate`) with an AdmissionReview,
+/// JSON in and out. An API server calls webhooks over HTTPS only: `irsa webhook --tls` serves
+/// this router behind the local CA's certificate (`crate::cli::webhook`).
 pub fn admission_router(accounts: ServiceAccounts, config: WebhookConfig) -> axum::Router {
     use axum::Json;
     use axum::routing::post;
@@ -460,6 +476,30 @@ spec:
                 {"op":"add","path":"/spec/volumes","value":[{"name":"aws-iam-token","projected":{"sources":[{"serviceAccountToken":{"audience":"sts.amazonaws.com","expirationSeconds":86400,"path":"token"}}]}}]},
                 {"op":"add","path":"/spec/containers","value":[{"env":[{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::111122223333:role/curity-dynamodb"},{"name":"AWS_WEB_IDENTITY_TOKEN_FILE","value":"/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}],"image":"amazonlinux","name":"app","volumeMounts":[{"mountPath":"/var/run/secrets/eks.amazonaws.com/serviceaccount","name":"aws-iam-token","readOnly":true}]}]}
             ])
+        );
+
+        // Sent as v1beta1, answered as v1beta1 with the same patch.
+        let mut beta = review.clone();
+        beta["apiVersion"] = json!("admission.k8s.io/v1beta1");
+        let answer_beta = admission_review(&beta, &accounts, &config);
+        assert_eq!(answer_beta["apiVersion"], "admission.k8s.io/v1beta1");
+        assert_eq!(answer_beta["response"], answer["response"]);
+
+        // A pod spec that is not a PodSpec: refused with the reason, as upstream answers an
+        // object it cannot unmarshal.
+        let mut broken = review.clone();
+        broken["request"]["object"]["spec"]["containers"] = json!("not a list");
+        let refused = admission_review(&broken, &accounts, &config);
+        assert_eq!(refused["response"]["allowed"], false);
+        assert_eq!(
+            refused["response"]["uid"],
+            "705ab4f5-6393-11e8-b7cc-42010a800002"
+        );
+        assert!(
+            refused["response"]["status"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("pod spec unreadable")),
+            "{refused}"
         );
 
         // A pod of an unannotated service account: allowed, no patch.

@@ -14,14 +14,14 @@
 //! rcgen does not let a caller replace); [`trust_store_p12`] is a function of the certificate.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, anyhow};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PublicKeyData as _, SanType, SerialNumber,
+    KeyUsagePurpose, PublicKeyData as _, SerialNumber,
 };
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -124,16 +124,27 @@ pub fn leaf_params(
     now: OffsetDateTime,
     serial: [u8; 16],
 ) -> Result<CertificateParams, rcgen::Error> {
-    let mut params = CertificateParams::new(vec![host.to_owned()])?;
+    let mut names = vec![host.to_owned()];
     if host == EDGE_HOST {
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        names.push(Ipv4Addr::LOCALHOST.to_string());
+        names.push(Ipv6Addr::LOCALHOST.to_string());
     }
-    params.distinguished_name.push(DnType::CommonName, host);
+    leaf_params_for_names(&names, now, serial)
+}
+
+/// A server certificate's parameters naming every one of `names` (each an IP address if it
+/// parses as one, otherwise a DNS name), the first also as its common name; valid from `now`
+/// (back-dated) for a year. One certificate for a server reached at several names and
+/// addresses, such as the webhook an API server calls.
+pub fn leaf_params_for_names(
+    names: &[String],
+    now: OffsetDateTime,
+    serial: [u8; 16],
+) -> Result<CertificateParams, rcgen::Error> {
+    let mut params = CertificateParams::new(names.to_vec())?;
+    if let Some(first) = names.first() {
+        params.distinguished_name.push(DnType::CommonName, first);
+    }
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -252,10 +263,28 @@ impl LocalCa {
         if let Some(found) = leaves.get(&host) {
             return Ok(Arc::clone(found));
         }
-        let key = KeyPair::generate().context("generating a leaf key")?;
-        let leaf = leaf_params(&host, OffsetDateTime::now_utc(), random_serial())
-            .and_then(|params| params.signed_by(&key, &self.issuer))
+        let params = leaf_params(&host, OffsetDateTime::now_utc(), random_serial())
             .with_context(|| format!("issuing a certificate for `{host}`"))?;
+        let certified = self.issue(params, &host)?;
+        leaves.insert(host, Arc::clone(&certified));
+        Ok(certified)
+    }
+
+    /// A new leaf naming all of `names` (see [`leaf_params_for_names`]) with its chain (leaf,
+    /// CA); not cached: its holder keeps it.
+    pub fn leaf_for_names(&self, names: &[String]) -> anyhow::Result<Arc<CertifiedKey>> {
+        let shown = names.join(", ");
+        let params = leaf_params_for_names(names, OffsetDateTime::now_utc(), random_serial())
+            .with_context(|| format!("issuing a certificate for `{shown}`"))?;
+        self.issue(params, &shown)
+    }
+
+    /// Sign `params` with the CA under a fresh key; `shown` names it in errors.
+    fn issue(&self, params: CertificateParams, shown: &str) -> anyhow::Result<Arc<CertifiedKey>> {
+        let key = KeyPair::generate().context("generating a leaf key")?;
+        let leaf = params
+            .signed_by(&key, &self.issuer)
+            .with_context(|| format!("issuing a certificate for `{shown}`"))?;
         let signing_key = self
             .provider
             .key_provider
@@ -263,12 +292,10 @@ impl LocalCa {
                 key.serialize_der(),
             )))
             .context("loading a leaf key")?;
-        let certified = Arc::new(CertifiedKey::new(
+        Ok(Arc::new(CertifiedKey::new(
             vec![leaf.der().clone(), self.certificate.clone()],
             signing_key,
-        ));
-        leaves.insert(host, Arc::clone(&certified));
-        Ok(certified)
+        )))
     }
 
     /// How many leaves were issued (one per distinct host).
@@ -293,6 +320,31 @@ impl LocalCa {
             }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// A TLS server configuration that always presents `leaf` (whatever the SNI, or none), for
+    /// a server with one certificate naming all its addresses: HTTP/1.1, the aws-lc-rs
+    /// provider.
+    pub fn single_leaf_server_config(
+        &self,
+        leaf: Arc<CertifiedKey>,
+    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(&self.provider))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(OneLeaf(leaf)));
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// Always the same leaf.
+#[derive(Debug)]
+struct OneLeaf(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OneLeaf {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(&self.0))
     }
 }
 
@@ -421,6 +473,8 @@ pub fn trust_store_p12(certificate: &[u8], alias: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rcgen::SanType;
+    use std::net::IpAddr;
 
     fn at(unix: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(unix).unwrap()
@@ -473,6 +527,36 @@ mod tests {
         let sans = &edge.subject_alt_names;
         assert!(sans.contains(&SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST))));
         assert!(sans.contains(&SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST))));
+    }
+
+    #[test]
+    fn a_leaf_for_names_names_each_as_a_dns_name_or_an_ip_address() {
+        let names = [
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "host.docker.internal".to_owned(),
+            "fd00::5".to_owned(),
+        ];
+        let leaf = leaf_params_for_names(&names, at(1_800_000_000), [3; 16]).unwrap();
+        assert_eq!(
+            leaf.subject_alt_names,
+            vec![
+                SanType::DnsName("localhost".try_into().unwrap()),
+                SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                SanType::DnsName("host.docker.internal".try_into().unwrap()),
+                SanType::IpAddress("fd00::5".parse().unwrap()),
+            ]
+        );
+        assert_eq!(
+            leaf.extended_key_usages,
+            vec![ExtendedKeyUsagePurpose::ServerAuth]
+        );
+        let (ca, _key) = LocalCa::generate(OffsetDateTime::now_utc()).unwrap();
+        let issued = ca.leaf_for_names(&names).unwrap();
+        for name in ["localhost", "127.0.0.1", "host.docker.internal", "fd00::5"] {
+            verify_chain(ca.certificate_der(), &issued.cert[0], name);
+        }
+        assert_eq!(ca.leaves_issued(), 0, "not put in the per-host cache");
     }
 
     #[test]

@@ -14,3 +14,4 @@ mod profile;
 mod simulate;
 mod tutorial;
 mod user_policies;
+mod webhook_tls;
