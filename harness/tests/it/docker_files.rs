@@ -95,7 +95,7 @@ fn image_state_dir() -> String {
 /// loopback), after the stack is healthy, with the state volume read-only at the same path, and
 /// an environment equal to the one `irsa up` writes to `curity/dynamo-sa`'s env file in that
 /// container (`Stack::write_state`: the webhook's variables and endpoints from
-/// `stack::pod_env`, then `tls_env::tls_env` for the edge port and the state dir's CA), which
+/// `pod::env::pod_env`, then `tls_env::tls_env` for the edge port and the state dir's CA), which
 /// is what `irsa env --format docker` prints there.
 #[test]
 fn compose_runs_curity_with_the_pod_environment_the_harness_writes() {
@@ -181,10 +181,10 @@ fn compose_runs_curity_with_the_pod_environment_the_harness_writes() {
         .service_account("curity", "dynamo-sa")
         .expect("curity/dynamo-sa in the world");
     let state = std::path::Path::new(&state);
-    let mut expected = irsa_harness::stack::pod_env(
+    let mut expected = irsa_harness::pod::env::pod_env(
         &world_file.world,
         sa,
-        &irsa_harness::stack::token_path(state, "curity", "dynamo-sa"),
+        &irsa_harness::pod::env::token_path(state, "curity", "dynamo-sa"),
         &format!("http://127.0.0.1:{port}"),
     );
     expected.extend(tls_env::tls_env(port, &CaFiles::new(state)));
