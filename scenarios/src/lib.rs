@@ -19,7 +19,7 @@ pub use call::{Call, DynamoDbOperation, StsOperation};
 pub use duration::parse_duration;
 pub use scenario::{
     Action, Actor, Change, Decisive, Expect, ScenarioError, ScenarioFile, ScenarioProblem, Step,
-    TokenOverrides, WorldNames, WorldRef, parse, resolve,
+    TokenOverrides, Transport, WorldNames, WorldRef, parse, resolve,
 };
 
 /// Read YAML as this project's files are read: YAML 1.2 booleans only (`true`/`false`), so that

@@ -39,7 +39,20 @@ pub struct Step {
     /// Changes to the world made before the step runs, in order.
     pub before: Vec<Change>,
     pub action: Action,
+    /// How a `call` step reaches the harness (`transport:`); `exec` steps use the pod's
+    /// environment instead.
+    pub transport: Transport,
     pub expect: Expect,
+}
+
+/// The connection a `call` step's request travels over: what `aws:SecureTransport` sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// Plain HTTP to the edge port (`http`, the default).
+    #[default]
+    Http,
+    /// TLS to the edge port, trusting the state dir's local CA (`https`).
+    Https,
 }
 
 /// What a step does.
@@ -213,7 +226,15 @@ impl fmt::Display for ScenarioError {
 }
 
 pub(crate) const STEP_FIELDS: &[&str] = &[
-    "name", "as", "token", "before", "call", "request", "exec", "expect",
+    "name",
+    "as",
+    "token",
+    "before",
+    "call",
+    "request",
+    "exec",
+    "transport",
+    "expect",
 ];
 pub(crate) const TOKEN_FIELDS: &[&str] = &[
     "audience",

@@ -1,10 +1,12 @@
 //! A small wire client for the scenario runner: STS over the Query protocol and DynamoDB over
-//! JSON 1.0, SigV4-signed, sent over real HTTP to the edge port. The end-to-end tests use the
-//! real AWS SDKs instead; this exists so scenario files can call any operation by name.
+//! JSON 1.0, SigV4-signed, sent over real HTTP (or HTTPS, trusting only the state dir's local
+//! CA) to the edge port. The end-to-end tests use the real AWS SDKs instead; this exists so
+//! scenario files can call any operation by name.
 
 use bytes::Bytes;
 use http::{Request, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -14,7 +16,7 @@ use sigv4_verify::SecretKey;
 pub struct WireClient {
     endpoint: Uri,
     host: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 /// Temporary credentials from STS.
@@ -39,16 +41,36 @@ pub struct AwsError {
 }
 
 impl WireClient {
-    pub fn new(endpoint: &str) -> anyhow::Result<Self> {
+    /// A client of `endpoint`: `http://…`, or `https://…` trusting only `ca` (the state dir's
+    /// local CA; a client given none refuses every certificate).
+    pub fn new(
+        endpoint: &str,
+        ca: Option<&rustls::pki_types::CertificateDer<'static>>,
+    ) -> anyhow::Result<Self> {
         let uri: Uri = endpoint.parse()?;
         let host = uri
             .authority()
             .map(|a| a.as_str().to_owned())
             .ok_or_else(|| anyhow::anyhow!("endpoint `{endpoint}` has no host"))?;
+        let mut roots = rustls::RootCertStore::empty();
+        if let Some(ca) = ca {
+            roots.add(ca.clone())?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(Self {
             endpoint: uri,
             host,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
         })
     }
 

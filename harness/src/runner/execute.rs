@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow};
 use futures_util::StreamExt as _;
 use irsa_core::clock::Clock;
-use scenarios::{Action, Actor, Call, Change, Expect, ScenarioFile, Step, StsOperation};
+use scenarios::{Action, Actor, Call, Change, Expect, ScenarioFile, Step, StsOperation, Transport};
 
 use crate::backend::dynamodb_local::{self, ProvisionOptions};
 use crate::runner::client::WireClient;
@@ -115,7 +115,11 @@ pub async fn run_on(
     explain_every_step: bool,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let client = WireClient::new(stack.endpoint())?;
+    let plain = WireClient::new(stack.endpoint(), None)?;
+    let tls = WireClient::new(
+        &stack.https_endpoint(),
+        Some(stack.local_ca().certificate_der()),
+    )?;
     let region = stack.world().region.clone();
     let mut sessions = Sessions::default();
     for scenario in scenarios {
@@ -125,9 +129,13 @@ pub async fn run_on(
             }
             let (got, request_id) = match &step.action {
                 Action::Call { call, request } => {
+                    let client = match step.transport {
+                        Transport::Http => &plain,
+                        Transport::Https => &tls,
+                    };
                     run_call(
                         stack,
-                        &client,
+                        client,
                         actors,
                         &region,
                         step,

@@ -150,7 +150,7 @@ fn token_clock_and_rotate_key_drive_a_running_stack() {
 
     // The issuer down: STS answers IDPCommunicationError; up again: the pod is let in.
     let arwwi = |token: &str| {
-        let client = irsa_harness::runner::client::WireClient::new(&up.endpoint).unwrap();
+        let client = irsa_harness::runner::client::WireClient::new(&up.endpoint, None).unwrap();
         let token = token.to_owned();
         tokio::runtime::Runtime::new()
             .unwrap()

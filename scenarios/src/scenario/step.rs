@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{
     Action, Actor, Change, Decisive, EXPECT_FIELDS, Expect, Problems, STEP_FIELDS, Step,
-    TOKEN_FIELDS, TokenOverrides, integer, string, unknown_fields,
+    TOKEN_FIELDS, TokenOverrides, Transport, integer, string, unknown_fields,
 };
 use crate::call::Call;
 use crate::duration::parse_duration;
@@ -337,6 +337,23 @@ pub(crate) fn parse_step(v: &Value, path: &str, problems: &mut Problems) -> Opti
             None
         }
     };
+    let transport = match string(m, "transport", path, false, problems).as_deref() {
+        None | Some("http") => Transport::Http,
+        Some("https") => Transport::Https,
+        Some(other) => {
+            problems.push((
+                format!("{path}/transport"),
+                format!("`{other}` is not `http` or `https`"),
+            ));
+            Transport::Http
+        }
+    };
+    if transport == Transport::Https && matches!(action, Some(Action::Exec { .. })) {
+        problems.push((
+            format!("{path}/transport"),
+            "`transport` belongs to `call`; an `exec` step reaches the harness as its pod's environment says".into(),
+        ));
+    }
     let expect = parse_expect(m.get("expect"), path, problems);
     let (actor, action, expect) = (actor?, action?, expect?);
     let name = name.unwrap_or_else(|| action.to_string());
@@ -346,6 +363,7 @@ pub(crate) fn parse_step(v: &Value, path: &str, problems: &mut Problems) -> Opti
         token,
         before,
         action,
+        transport,
         expect,
     })
 }

@@ -258,3 +258,55 @@ fn json_schema_matches_the_parser() {
         assert_eq!(keys(pointer), want, "{what}");
     }
 }
+
+#[test]
+fn transport_is_http_unless_a_call_step_says_https() {
+    let s = parse(
+        r#"
+name: tls
+world: w.yaml
+steps:
+  - as: curity/dynamo-sa
+    call: dynamodb:GetItem
+    request: {TableName: curity-accounts, Key: {pk: {S: "ai#1"}}}
+    expect: allow
+  - as: curity/dynamo-sa
+    call: dynamodb:GetItem
+    transport: https
+    request: {TableName: curity-accounts, Key: {pk: {S: "ai#1"}}}
+    expect: allow
+"#,
+        "s.yaml",
+    )
+    .unwrap();
+    assert_eq!(s.steps[0].transport, Transport::Http);
+    assert_eq!(s.steps[1].transport, Transport::Https);
+
+    let err = parse(
+        r#"
+name: bad transport
+world: w.yaml
+steps:
+  - as: curity/dynamo-sa
+    call: dynamodb:GetItem
+    transport: tls
+    expect: allow
+  - as: curity/dynamo-sa
+    exec: [aws, sts, get-caller-identity]
+    transport: https
+    expect: allow
+"#,
+        "bad.yaml",
+    )
+    .unwrap_err();
+    let problems: Vec<(&str, &str)> = err
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].0, "/steps/0/transport");
+    assert!(problems[0].1.contains("`tls` is not `http` or `https`"));
+    assert_eq!(problems[1].0, "/steps/1/transport");
+    assert!(problems[1].1.contains("belongs to `call`"));
+}
