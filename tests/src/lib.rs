@@ -17,6 +17,7 @@ use irsa_harness::backend::dynamodb_local::{ProvisionOptions, provision};
 use irsa_harness::stack::{Stack, StackConfig};
 
 pub mod interop;
+pub mod tls;
 
 /// One DynamoDB Local for the whole test binary, kept alive on its own runtime thread.
 pub fn backend_endpoint() -> &'static str {
