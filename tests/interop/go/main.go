@@ -3,8 +3,12 @@
 // chain and prints one JSON line per step. It decides nothing: the Rust test compares what it saw
 // with what AWS would answer.
 //
-// Usage: interop allowed <id> | refused <id> | refresh <id>
-// (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes)
+// Usage: interop allowed <id> | refused <id> | refresh <id> | probe <id>
+// (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes;
+// probe: one GetCallerIdentity through the default chain, for the environment measurements)
+//
+// The same source is built against two module sets: `go.mod` here (current) and
+// `../go-2023-09/go.mod` (September 2023, before the SDK read `AWS_ENDPOINT_URL*`).
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +28,7 @@ import (
 	_ "unsafe" // go:linkname, below
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -40,17 +46,23 @@ var version = sdkVersion()
 //go:linkname sdkNowTime github.com/aws/aws-sdk-go-v2/internal/sdk.NowTime
 var sdkNowTime func() time.Time
 
+// sdkVersion names the core module's version and the config module's (which decides what the
+// environment configures): `v1.48.0 (config v1.33.18)`.
 func sdkVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
 	}
+	core, cfg := "unknown", "unknown"
 	for _, dep := range info.Deps {
-		if dep.Path == "github.com/aws/aws-sdk-go-v2" {
-			return dep.Version
+		switch dep.Path {
+		case "github.com/aws/aws-sdk-go-v2":
+			core = dep.Version
+		case "github.com/aws/aws-sdk-go-v2/config":
+			cfg = dep.Version
 		}
 	}
-	return "unknown"
+	return core + " (config " + cfg + ")"
 }
 
 func emit(fields map[string]any) {
@@ -75,20 +87,57 @@ func step(name string, body func() (string, error)) {
 	emit(out)
 }
 
-// loopbackOnly reports where each request goes and refuses anything not addressed to this
-// machine, so nothing can reach `*.amazonaws.com` even if an endpoint variable were ignored.
-type loopbackOnly struct{ next http.RoundTripper }
-
-func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	host := r.URL.Hostname()
-	local := host == "127.0.0.1" || host == "localhost"
-	emit(map[string]any{"event": "request", "sdk": "go", "version": version,
-		"host": r.URL.Host, "target": r.Header.Get("X-Amz-Target"), "sent": local})
-	if !local {
-		return nil, &url.Error{Op: r.Method, URL: r.URL.String(),
-			Err: errors.New("irsa-harness interop: refused to send to a non-loopback host")}
+// guardTransport makes the SDK's own transport (the one `AWS_CA_BUNDLE` is added to, so it
+// must stay the SDK's `BuildableClient`) report where each request goes and refuse every
+// connection to anything but this machine, before any name is resolved: nothing can reach
+// `*.amazonaws.com`. A request for an AWS host name still reaches the harness when the
+// transport sends it through a proxy on this machine (`HTTPS_PROXY`: the transport's `Proxy`
+// hook, which net/http calls once per request, says so); if the SDK ignored the proxy setting
+// the dial to the AWS host is refused and the program says which host it was.
+func guardTransport(tr *http.Transport) {
+	proxy := tr.Proxy
+	tr.Proxy = func(r *http.Request) (*url.URL, error) {
+		var via *url.URL
+		var err error
+		if proxy != nil {
+			via, err = proxy(r)
+		}
+		target := hostPort(r.URL)
+		next := target
+		if via != nil {
+			next = hostPort(via)
+		}
+		emit(map[string]any{"event": "request", "sdk": "go", "version": version,
+			"host": target, "proxy": via != nil, "sent": isLoopback(next)})
+		return via, err
 	}
-	return l.next.RoundTrip(r)
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(address)
+		if !isLoopback(host) {
+			return nil, fmt.Errorf("irsa-harness interop: refused to connect to `%s`: not this machine", address)
+		}
+		return dial(ctx, network, address)
+	}
+}
+
+func isLoopback(hostPort string) bool {
+	host := hostPort
+	if h, _, err := net.SplitHostPort(hostPort); err == nil {
+		host = h
+	}
+	return host == "127.0.0.1" || host == "localhost" || host == "::1"
+}
+
+// hostPort is `host:port`, with the scheme's port when the URL names none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "http" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return net.JoinHostPort(u.Hostname(), "443")
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -97,7 +146,7 @@ func main() {
 	mode, id := os.Args[1], os.Args[2]
 	pk := "un#" + id
 	ctx := context.Background()
-	client := &http.Client{Transport: loopbackOnly{next: http.DefaultTransport}}
+	client := awshttp.NewBuildableClient().WithTransportOptions(guardTransport)
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(client))
 	if err != nil {
 		step("load-config", func() (string, error) { return "", err })
@@ -105,6 +154,16 @@ func main() {
 	}
 	stsClient := sts.NewFromConfig(cfg)
 	ddb := dynamodb.NewFromConfig(cfg)
+	if mode == "probe" {
+		step("probe", func() (string, error) {
+			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Arn), nil
+		})
+		return
+	}
 	if mode == "refused" {
 		step("sts-refusal", func() (string, error) {
 			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

@@ -3,31 +3,44 @@
 // chain and prints one JSON line per step. It decides nothing: the Rust test compares what it saw
 // with what AWS would answer.
 //
-// Usage: node interop.mjs allowed <id> | refused <id> | refresh <id>
+// Usage: node interop.mjs allowed <id> | refused <id> | refresh <id> | probe <id>
 // (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
-// offset is for programs that move their own clock: this one runs under libfaketime)
+// offset is for programs that move their own clock: this one runs under libfaketime; probe: one
+// GetCallerIdentity through the default chain, for the environment measurements)
 
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 
 const require = createRequire(import.meta.url);
 
-// Report where each request goes and refuse anything not addressed to this machine, so nothing
-// can reach `*.amazonaws.com` even if an endpoint variable were ignored. Patched on the shared
-// CommonJS module objects, which the SDK's Node HTTP handler calls through at request time.
-for (const name of ["http", "https"]) {
-  const mod = require(name);
-  const original = mod.request;
-  mod.request = function guarded(options, ...rest) {
-    const host = typeof options === "string" ? new URL(options).hostname : options.hostname ?? options.host;
-    const local = host === "127.0.0.1" || host === "localhost";
-    emit({ event: "request", sdk: "js", version, host: `${host}:${options.port ?? ""}`, sent: local });
+// Report every connection and refuse each one to anything but this machine, before any name is
+// resolved, so nothing can reach `*.amazonaws.com` even if an endpoint variable or a proxy
+// setting were ignored: patched on `net.Socket`, under every HTTP and TLS client of the process
+// (a request for an AWS host name that went through a proxy on this machine would connect to the
+// proxy's address, and pass).
+const LOCAL = new Set(["127.0.0.1", "localhost", "::1"]);
+const net = require("node:net");
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function guardedConnect(...args) {
+  let options = Array.isArray(args[0]) ? args[0][0] : args[0];
+  if (typeof options !== "object" || options === null) {
+    options = typeof options === "string" && Number.isNaN(Number(options))
+      ? { path: options }
+      : { port: options, host: typeof args[1] === "string" ? args[1] : undefined };
+  }
+  // As net.Socket decides: a truthy `path` is a local (Unix) socket, anything else TCP.
+  if (!options.path) {
+    const host = options.host ?? "localhost";
+    const local = LOCAL.has(host);
+    emit({ event: "request", sdk: "js", version, host: `${host}:${options.port}`, sent: local });
     if (!local) {
-      throw new Error(`irsa-harness interop: refused to send a request to \`${host}\``);
+      process.nextTick(() => this.destroy(new Error(
+        `irsa-harness interop: refused to connect to \`${host}\`: not this machine`)));
+      return this;
     }
-    return original.call(this, options, ...rest);
-  };
-}
+  }
+  return connect.apply(this, args);
+};
 
 const { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, DeleteTableCommand } =
   await import("@aws-sdk/client-dynamodb");
@@ -58,7 +71,9 @@ const [mode, id] = process.argv.slice(2);
 const pk = `un#${id}`;
 const s = (v) => ({ S: v });
 
-if (mode === "refused") {
+if (mode === "probe") {
+  await step("probe", async () => (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn);
+} else if (mode === "refused") {
   await step("sts-refusal", async () => {
     const me = await new STSClient({}).send(new GetCallerIdentityCommand({}));
     return me.Arn;

@@ -4,9 +4,13 @@ Configured by nothing but the pod's environment, it runs the suite's script thro
 default credentials chain and prints one JSON line per step. It decides nothing: the Rust test
 compares what it saw with what AWS would answer.
 
-Usage: python interop_boto3.py allowed <id> | refused <id> | refresh <id>
+Usage: python interop_boto3.py allowed <id> | refused <id> | refresh <id> | probe <id>
 (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
-offset is for programs that move their own clock: this one runs under libfaketime)
+offset is for programs that move their own clock: this one runs under libfaketime; probe: one
+GetCallerIdentity through the default chain, for the environment measurements)
+
+The suite runs it with the harness venv's boto3 and with boto3 1.26 (before botocore read
+`AWS_ENDPOINT_URL*`), each with `guard/` on PYTHONPATH.
 """
 
 import json
@@ -24,20 +28,27 @@ def emit(fields):
     print(json.dumps(fields), flush=True)
 
 
-# Report where each request goes and refuse anything not addressed to this machine, so nothing
-# can reach `*.amazonaws.com` even if an endpoint variable were ignored.
+# Report where each request goes, and refuse it unless its connection stays on this machine: the
+# endpoint is this machine, or botocore sends it through a proxy on this machine (`HTTPS_PROXY`;
+# the endpoint's own proxy decision, NO_PROXY included). The network guard on PYTHONPATH
+# (`guard/sitecustomize.py`) refuses any other connection below this, so nothing can reach
+# `*.amazonaws.com` even if an endpoint variable or the proxy setting were ignored.
+_LOCAL = ("127.0.0.1", "localhost", "::1")
 _send = botocore.endpoint.Endpoint._send
 
 
 def _guarded_send(self, request):
     from urllib.parse import urlsplit
 
-    host = urlsplit(request.url).hostname
-    local = host in ("127.0.0.1", "localhost")
+    url = urlsplit(request.url)
+    proxy = self.http_session._proxy_config.proxy_url_for(request.url)
+    next_hop = urlsplit(proxy).hostname if proxy else url.hostname
+    local = next_hop in _LOCAL
+    port = url.port or (443 if url.scheme == "https" else 80)
     emit({"event": "request", "sdk": "boto3", "version": VERSION,
-          "host": urlsplit(request.url).netloc, "sent": local})
+          "host": f"{url.hostname}:{port}", "proxy": bool(proxy), "sent": local})
     if not local:
-        raise RuntimeError(f"irsa-harness interop: refused to send a request to `{host}`")
+        raise RuntimeError(f"irsa-harness interop: refused to send a request to `{url.hostname}`")
     return _send(self, request)
 
 
@@ -61,6 +72,9 @@ def main():
     pk = f"un#{ident}"
     session = boto3.session.Session()
     sts = session.client("sts")
+    if mode == "probe":
+        step("probe", lambda: sts.get_caller_identity()["Arn"])
+        return
     if mode == "refused":
         step("sts-refusal", lambda: sts.get_caller_identity()["Arn"])
         return

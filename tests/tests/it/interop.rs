@@ -1,8 +1,13 @@
-//! Issue 7: every SDK our users run, unmodified and configured by nothing but a pod's
-//! environment, runs the same IRSA script against the harness: web-identity credentials through
-//! the SDK's default chain, `GetCallerIdentity`, `PutItem`/`GetItem`/`Query` on `curity-accounts`
-//! and a `Query` on its index, a `DeleteTable` the policy refuses, and an STS refusal for a
-//! service account the trust policy does not name.
+//! Issues 7 and 13: every SDK our users run, unmodified and configured by nothing but the
+//! environment `irsa exec` gives a pod, runs the same IRSA script against the harness:
+//! web-identity credentials through the SDK's default chain, `GetCallerIdentity`,
+//! `PutItem`/`GetItem`/`Query` on `curity-accounts` and a `Query` on its index, a `DeleteTable`
+//! the policy refuses, and an STS refusal for a service account the trust policy does not name.
+//! SDKs that read `AWS_ENDPOINT_URL*` use the plain edge; those that predate it (Java SDK v2
+//! 2.21.42, Go SDK v2 of September 2023, boto3 1.26) go to the real AWS host names, through the
+//! harness's HTTPS proxy, and are also run with the pod's variables alone to show where they
+//! would go. Each SDK then runs the environment probes (`irsa_tests::interop::PROBES`): which
+//! proxy and CA settings it honours, measured and checked against the matrix.
 //!
 //! The SDKs are the matrix `irsa_tests::interop::SDKS` (how each is built, how its clock is
 //! moved, what it is expected to do, the notes the doc prints). The client programs live in
@@ -16,7 +21,11 @@
 //! Then, per SDK, refresh rounds: one long-lived client making one call per round while the
 //! harness clock, and the SDK's own clock with it (libfaketime, Go's clock hook, Rust's
 //! `TimeSource`; `tests/interop/README.md`), moves towards and past its credentials'
-//! `Expiration`; the ARWWI calls of each round are counted. Java also runs the Curity workload.
+//! `Expiration`; the ARWWI calls of each round are counted. Java (2.21.42 too, through the
+//! proxy) also runs the Curity workload, with its allowed calls and the policy's refusals.
+//!
+//! Every program has a network guard (`tests/interop/README.md`): nothing it does can connect
+//! anywhere but this machine.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -30,7 +39,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
 use base64::Engine as _;
 use irsa_core::clock::Clock as _;
 use irsa_harness::stack::Stack;
-use irsa_tests::interop::{self, Build, ClockControl, SDKS, Sdk};
+use irsa_tests::interop::{self, Boto3Install, Build, ClockControl, Probe, ProbeGroup, SDKS, Sdk};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
@@ -46,12 +55,33 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(240);
 /// How a client is run.
 #[derive(Debug, Clone)]
 enum Runner {
-    /// A program that takes `MODE ID` and prints JSON lines.
-    Program { program: PathBuf, args: Vec<String> },
-    /// The AWS CLI v1, one command per step.
-    AwsCli { aws: PathBuf },
-    /// The Rust SDK, in this process.
+    /// A program that takes `MODE ID` and prints JSON lines; `env` is the suite's own (where a
+    /// program's network guard is: `PYTHONPATH`), added to the pod's.
+    Program {
+        program: PathBuf,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+    },
+    /// The AWS CLI v1, one command per step, with the Python network guard in `env`.
+    AwsCli {
+        aws: PathBuf,
+        env: Vec<(String, String)>,
+    },
+    /// The Rust SDK, in this process (the probes: `rust_sdk_probe`, a process of its own).
     Rust,
+}
+
+/// `PYTHONPATH` for a Python client: the network guard (`sitecustomize.py`), then `site`; and
+/// no bytecode written next to the guard's source.
+fn python_path(site: Option<&Path>) -> Vec<(String, String)> {
+    let mut path = interop::python_guard_dir().display().to_string();
+    if let Some(site) = site {
+        path = format!("{path}:{}", site.display());
+    }
+    vec![
+        ("PYTHONPATH".to_owned(), path),
+        ("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()),
+    ]
 }
 
 /// An SDK of the matrix, installed.
@@ -100,53 +130,102 @@ impl Run {
 #[derive(Debug)]
 struct Outcome {
     client: Client,
+    /// The script, the refusal and the Curity workload ran with the environment `irsa exec`
+    /// gives a pod: its variables and the proxy and CA ones.
     script: Run,
     refusal: Run,
     arwwi_script: usize,
     arwwi_refusal: usize,
     /// Java only: the Curity workload (`CurityWorkload.java`).
     curity: Option<Run>,
-    /// Java only: the script with the endpoints given as JVM system properties instead of
-    /// `AWS_ENDPOINT_URL*` (the environment without those variables).
+    /// Java with endpoint settings only: the script with the endpoints given as JVM system
+    /// properties instead of `AWS_ENDPOINT_URL*` (the pod's variables without those, and
+    /// without the proxy and CA variables).
     sysprops: Option<Run>,
-    /// Hosts the client tried that were not this machine (refused by the programs' guards).
-    foreign_hosts: BTreeSet<String>,
+    /// SDKs that read no endpoint setting: the script with the pod's variables alone (no proxy
+    /// or CA variable), and the ARWWI calls that reached the harness then (none may).
+    unproxied: Option<(Run, usize)>,
+    /// Each of the SDK's [`interop::PROBES`], run on this stack.
+    probes: Vec<(&'static Probe, Run)>,
+}
+
+/// Where a request is addressed that is not this machine's: `host:port`.
+fn is_outside(host_port: &str) -> bool {
+    let host = host_port
+        .rsplit_once(':')
+        .map_or(host_port, |(host, _)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    !matches!(host, "127.0.0.1" | "localhost" | "::1" | "")
+}
+
+/// The hosts outside this machine the runs' requests were addressed to: through a proxy on
+/// this machine, or stopped by the program's network guard.
+fn outside_hosts<'a>(runs: impl IntoIterator<Item = &'a Run>) -> BTreeSet<String> {
+    runs.into_iter()
+        .flat_map(|run| &run.requests)
+        .filter_map(|r| r["host"].as_str())
+        .filter(|h| is_outside(h))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Builds (once) or finds the client of `sdk`.
 async fn install(sdk: &'static Sdk) -> anyhow::Result<Runner> {
     use tokio::task::spawn_blocking;
+    let boto3 = interop::interop_dir().join("python/interop_boto3.py");
     Ok(match sdk.build {
         Build::Java { version } => {
             let c = spawn_blocking(move || interop::ensure_java_client(version)).await??;
+            // The network guard: host names resolve from a loopback-only hosts file.
             Runner::Program {
                 program: c.java,
-                args: vec!["-cp".into(), c.classpath, "Interop".into()],
+                args: vec![
+                    format!("-Djdk.net.hosts.file={}", c.loopback_hosts.display()),
+                    "-cp".into(),
+                    c.classpath,
+                    "Interop".into(),
+                ],
+                env: vec![],
             }
         }
-        Build::Go => Runner::Program {
-            program: spawn_blocking(interop::ensure_go_client).await??,
+        Build::Go { modules } => Runner::Program {
+            program: spawn_blocking(move || interop::ensure_go_client(modules)).await??,
             args: vec![],
+            env: vec![],
         },
         Build::JavaScript => {
             let c = spawn_blocking(interop::ensure_js_client).await??;
             Runner::Program {
                 program: c.node,
                 args: vec![c.script.display().to_string()],
+                env: vec![],
             }
         }
-        Build::Boto3 => {
-            let tools = irsa_harness::backend::python::ensure_python_tools().await?;
-            let script = interop::interop_dir().join("python/interop_boto3.py");
+        Build::Boto3 {
+            install: Boto3Install::HarnessVenv,
+        } => Runner::Program {
+            program: irsa_harness::backend::python::ensure_python_tools()
+                .await?
+                .python,
+            args: vec![boto3.display().to_string()],
+            env: python_path(None),
+        },
+        Build::Boto3 {
+            install: Boto3Install::Boto3_1_26,
+        } => {
+            let installed = spawn_blocking(interop::ensure_boto3_1_26).await??;
             Runner::Program {
-                program: tools.python,
-                args: vec![script.display().to_string()],
+                program: installed.python,
+                args: vec![boto3.display().to_string()],
+                env: python_path(Some(&installed.site)),
             }
         }
         Build::AwsCli => Runner::AwsCli {
             aws: irsa_harness::backend::python::ensure_python_tools()
                 .await?
                 .aws,
+            env: python_path(None),
         },
         Build::Rust => Runner::Rust,
     })
@@ -180,11 +259,17 @@ async fn install_clients() -> (Vec<Client>, Vec<String>) {
 }
 
 /// The pod's environment, plus only what any process needs: `PATH` to find its interpreter's
-/// helpers and an empty `HOME` (no `~/.aws`; the CLI's disk cache starts empty).
-fn child_env(pod: &[(String, String)], home: &Path) -> Vec<(String, String)> {
+/// helpers and an empty `HOME` (no `~/.aws`; the CLI's disk cache starts empty); and the
+/// suite's own variables of the runner (the Python network guard's `PYTHONPATH`).
+fn child_env(
+    pod: &[(String, String)],
+    home: &Path,
+    suite: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut env = pod.to_vec();
     env.push(("PATH".into(), std::env::var("PATH").unwrap_or_default()));
     env.push(("HOME".into(), home.display().to_string()));
+    env.extend(suite.iter().cloned());
     env
 }
 
@@ -267,12 +352,13 @@ async fn run_cli(aws: &Path, mode: &str, id: &str, env: &[(String, String)]) -> 
     let key = json!({"pk": {"S": pk}});
     let table_values = json!({":pk": {"S": pk}});
     let index_values = json!({":i": {"S": id}});
-    let steps: Vec<(&str, Vec<String>, &str)> = if mode == "refused" {
-        vec![(
-            "sts-refusal",
-            strings(&["sts", "get-caller-identity"]),
-            "/Arn",
-        )]
+    let steps: Vec<(&str, Vec<String>, &str)> = if mode == "refused" || mode == "probe" {
+        let step = if mode == "probe" {
+            "probe"
+        } else {
+            "sts-refusal"
+        };
+        vec![(step, strings(&["sts", "get-caller-identity"]), "/Arn")]
     } else {
         vec![
             (
@@ -541,16 +627,59 @@ fn arwwi_counts(stack: &Stack) -> (usize, usize) {
     })
 }
 
-async fn run_mode(client: &Client, stack: &Stack, pod: (&str, &str), mode: &str, id: &str) -> Run {
-    let env = stack.pod_env(pod.0, pod.1).expect("pod env");
-    let home = stack.state_dir().join(format!("home-{mode}"));
+/// A fresh `HOME` for one run.
+fn fresh_home(stack: &Stack, name: &str) -> PathBuf {
+    let home = stack.state_dir().join(format!("home-{name}"));
     std::fs::create_dir_all(&home).expect("a fresh HOME");
+    home
+}
+
+/// Runs `mode` with the pod's variables `vars`, in a fresh `HOME` named `home`.
+async fn run_mode(
+    client: &Client,
+    stack: &Stack,
+    mode: &str,
+    id: &str,
+    vars: Vec<(String, String)>,
+    home: &str,
+) -> Run {
+    let home = fresh_home(stack, home);
     match &client.runner {
-        Runner::Program { program, args } => {
-            run_program(program, args, mode, id, &child_env(&env, &home)).await
+        Runner::Program { program, args, env } => {
+            run_program(program, args, mode, id, &child_env(&vars, &home, env)).await
         }
-        Runner::AwsCli { aws } => run_cli(aws, mode, id, &child_env(&env, &home)).await,
-        Runner::Rust => run_rust(stack, mode, id, env).await,
+        Runner::AwsCli { aws, env } => run_cli(aws, mode, id, &child_env(&vars, &home, env)).await,
+        Runner::Rust => run_rust(stack, mode, id, vars).await,
+    }
+}
+
+/// What `irsa exec` gives the pod `pod`: its variables and the proxy and CA ones.
+fn exec_env(stack: &Stack, pod: (&str, &str)) -> Vec<(String, String)> {
+    stack.pod_env_with_proxy(pod.0, pod.1).expect("exec env")
+}
+
+/// One probe: the SDK's `probe` mode (the Rust SDK: `rust_sdk_probe`, its own process) with
+/// the probe's environment.
+async fn run_probe(client: &Client, stack: &Stack, probe: &Probe, id: &str) -> Run {
+    let vars = interop::probe_env(
+        client.sdk,
+        probe,
+        &exec_env(stack, TRUSTED),
+        &stack.https_endpoint(),
+    )
+    .expect("probe environment");
+    let home = fresh_home(stack, "probe");
+    match &client.runner {
+        Runner::Program { program, args, env } => {
+            run_program(program, args, "probe", id, &child_env(&vars, &home, env)).await
+        }
+        Runner::AwsCli { aws, env } => {
+            run_cli(aws, "probe", id, &child_env(&vars, &home, env)).await
+        }
+        Runner::Rust => {
+            let probe = Path::new(env!("CARGO_BIN_EXE_rust_sdk_probe"));
+            run_program(probe, &[], "probe", id, &child_env(&vars, &home, &[])).await
+        }
     }
 }
 
@@ -558,14 +687,16 @@ async fn exercise(client: Client) -> Outcome {
     let name = format!("interop-{}", client.label.replace([' ', '.'], "-"));
     let stack = irsa_tests::start_stack(WORLD, &name).await;
     let id = format!("{name}-{}", std::process::id());
-    let script = run_mode(&client, &stack, TRUSTED, "allowed", &id).await;
+    let trusted = exec_env(&stack, TRUSTED);
+    let script = run_mode(&client, &stack, "allowed", &id, trusted.clone(), "allowed").await;
     let (arwwi_script, before_refusal) = arwwi_counts(&stack);
     assert_eq!(
         before_refusal, 0,
         "{}: a refused ARWWI in the script run",
         client.label
     );
-    let refusal = run_mode(&client, &stack, UNTRUSTED, "refused", &id).await;
+    let untrusted = exec_env(&stack, UNTRUSTED);
+    let refusal = run_mode(&client, &stack, "refused", &id, untrusted, "refused").await;
     let (after, arwwi_refusal) = arwwi_counts(&stack);
     assert_eq!(
         after, arwwi_script,
@@ -573,20 +704,21 @@ async fn exercise(client: Client) -> Outcome {
         client.label
     );
     let curity = if client.sdk.jvm_workloads {
-        Some(run_mode(&client, &stack, TRUSTED, "curity", &id).await)
+        Some(run_mode(&client, &stack, "curity", &id, trusted, "curity").await)
     } else {
         None
     };
+    let pod_only = stack.pod_env(TRUSTED.0, TRUSTED.1).expect("pod env");
     let sysprops = match (&curity, &client.runner) {
-        (Some(_), Runner::Program { program, args }) => {
-            let env: Vec<(String, String)> = stack
-                .pod_env(TRUSTED.0, TRUSTED.1)
-                .expect("pod env")
-                .into_iter()
+        (Some(_), Runner::Program { program, args, env })
+            if client.sdk.reads_endpoint_variables =>
+        {
+            let vars: Vec<(String, String)> = pod_only
+                .iter()
                 .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL"))
+                .cloned()
                 .collect();
-            let home = stack.state_dir().join("home-sysprops");
-            std::fs::create_dir_all(&home).expect("a fresh HOME");
+            let home = fresh_home(&stack, "sysprops");
             let mut with_props = vec![
                 format!("-Daws.endpointUrlSts={}", stack.endpoint()),
                 format!("-Daws.endpointUrlDynamoDb={}", stack.endpoint()),
@@ -599,22 +731,26 @@ async fn exercise(client: Client) -> Outcome {
                     &with_props,
                     "allowed",
                     &id,
-                    &child_env(&env, &home),
+                    &child_env(&vars, &home, env),
                 )
                 .await,
             )
         }
         _ => None,
     };
-    let foreign_hosts = script
-        .requests
-        .iter()
-        .chain(&refusal.requests)
-        .chain(curity.iter().flat_map(|c| &c.requests))
-        .chain(sysprops.iter().flat_map(|c| &c.requests))
-        .filter(|r| r["sent"] == false)
-        .filter_map(|r| r["host"].as_str().map(str::to_owned))
-        .collect();
+    let unproxied = if client.sdk.reads_endpoint_variables {
+        None
+    } else {
+        let (before, _) = arwwi_counts(&stack);
+        let id = format!("{id}-unproxied");
+        let run = run_mode(&client, &stack, "allowed", &id, pod_only, "unproxied").await;
+        let (after, _) = arwwi_counts(&stack);
+        Some((run, after - before))
+    };
+    let mut probes = Vec::new();
+    for probe in client.sdk.probes() {
+        probes.push((probe, run_probe(&client, &stack, probe, &id).await));
+    }
     stack.shutdown().await;
     Outcome {
         client,
@@ -624,8 +760,139 @@ async fn exercise(client: Client) -> Outcome {
         arwwi_refusal,
         curity,
         sysprops,
-        foreign_hosts,
+        unproxied,
+        probes,
     }
+}
+
+/// How a probe ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reach {
+    /// `GetCallerIdentity` answered by the harness.
+    Harness,
+    /// The SDK connected (or tried to) to the AWS host itself: the program's network guard
+    /// stopped it before any name was resolved.
+    Direct,
+    /// The handshake with the harness's certificate failed: the SDK does not trust the CA.
+    Untrusted,
+    /// The SDK sent its loopback endpoint through the proxy, which refuses it (`403`: not an
+    /// AWS host).
+    ProxiedLoopback,
+    /// Anything else, with the program's words.
+    Unexplained(String),
+}
+
+impl Reach {
+    fn cell(&self) -> String {
+        match self {
+            Reach::Harness => "✓".to_owned(),
+            Reach::Direct => "direct".to_owned(),
+            Reach::Untrusted => "untrusted".to_owned(),
+            Reach::ProxiedLoopback => "proxied".to_owned(),
+            Reach::Unexplained(text) => format!("✗ {text}"),
+        }
+    }
+}
+
+/// Classifies a probe run by what its step and streams say.
+fn reach(run: &Run) -> Reach {
+    let Some(step) = run.step("probe") else {
+        return Reach::Unexplained(format!("no result: {}", run.status));
+    };
+    if step["ok"] == true {
+        return Reach::Harness;
+    }
+    let detail = step["detail"].as_str().unwrap_or_default();
+    // The JVM echoes `JAVA_TOOL_OPTIONS` ("Picked up ..."), whose property names are no outcome.
+    let stderr: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("Picked up JAVA_TOOL_OPTIONS"))
+        .collect();
+    let text = format!("{detail}\n{}\n{}", run.stdout, stderr.join("\n"));
+    let direct = text.contains("irsa-harness interop: refused")
+        || (text.contains("UnknownHostException") && text.contains(".amazonaws.com"));
+    if direct {
+        return Reach::Direct;
+    }
+    let lower = text.to_lowercase();
+    let tls = [
+        "certificate",
+        "pkix",
+        "x509",
+        "ssl",
+        "unknownissuer",
+        "unknown issuer",
+        "self-signed",
+        "self signed",
+        "handshake",
+    ];
+    if tls.iter().any(|word| lower.contains(word)) {
+        return Reach::Untrusted;
+    }
+    // The proxy's refusal of `CONNECT 127.0.0.1:<port>`, as each HTTP stack words it: Java
+    // SDK v2's Apache client hands the proxy's `403` on as if STS had answered it, but with no
+    // request ID (the harness's STS answers carry one).
+    let proxied = [
+        "tunnel",
+        "failed to connect to proxy",
+        "proxyconnect",
+        "status code: 403, request id: null",
+    ];
+    if proxied.iter().any(|word| lower.contains(word)) {
+        return Reach::ProxiedLoopback;
+    }
+    Reach::Unexplained(detail.lines().next().unwrap_or_default().to_owned())
+}
+
+/// Every way the probes differ from the matrix's `honours`, and from what the controls must
+/// show.
+fn judge_probes(outcome: &Outcome) -> Vec<String> {
+    let sdk = outcome.client.sdk;
+    let label = &outcome.client.label;
+    let mut failures = Vec::new();
+    for (probe, run) in &outcome.probes {
+        let seen = reach(run);
+        let honoured = sdk.honours.contains(&probe.id);
+        let context = || {
+            format!(
+                "{}\n{}",
+                run.steps.first().map(Value::to_string).unwrap_or_default(),
+                irsa_harness::backend::dynamodb_local::jar::tail(&run.stderr, 8)
+            )
+        };
+        if (seen == Reach::Harness) != honoured {
+            failures.push(format!(
+                "{label}, probe `{}`: expected {}, saw {seen:?}\n{}",
+                probe.id,
+                if honoured { "the harness" } else { "no answer" },
+                context()
+            ));
+        }
+        let control = match (probe.group, probe.setting) {
+            (ProbeGroup::Proxy, None) => Some(Reach::Direct),
+            (ProbeGroup::Trust, None) => Some(Reach::Untrusted),
+            _ => None,
+        };
+        if let Some(control) = control
+            && seen != control
+            && !matches!(seen, Reach::Direct)
+        {
+            failures.push(format!(
+                "{label}, control probe `{}`: expected {control:?}, saw {seen:?}\n{}",
+                probe.id,
+                context()
+            ));
+        }
+        if let Reach::Unexplained(_) = seen {
+            failures.push(format!(
+                "{label}, probe `{}`: an outcome the suite cannot name\n{}",
+                probe.id,
+                context()
+            ));
+        }
+    }
+    failures
 }
 
 /// The Curity workload's steps and what AWS answers each: `None` for success, else the code.
@@ -643,6 +910,17 @@ const CURITY_STEPS: &[(&str, Option<&str>)] = &[
     ("curity-session-put-if-absent", None),
     ("curity-session-update-if-present", None),
     ("curity-delete-account-transaction", None),
+    // What the least-privilege policy refuses Curity: no `Scan` grant, no table outside
+    // `table/curity-*`, and so no transaction with an item there (authorised per item).
+    ("curity-scan-refused", Some("AccessDeniedException")),
+    (
+        "curity-prefixed-table-refused",
+        Some("AccessDeniedException"),
+    ),
+    (
+        "curity-transaction-outside-policy-refused",
+        Some("AccessDeniedException"),
+    ),
 ];
 
 fn judge_curity(label: &str, run: &Run) -> Vec<String> {
@@ -682,38 +960,57 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
     let mut fail =
         |step: &str, what: String| failures.push(format!("{label}, step `{step}`: {what}"));
     let script = &outcome.script;
-    if !outcome.client.sdk.reads_endpoint_variables {
-        // The finding for Curity's pinned version: ARWWI goes to the real regional STS host,
-        // which the program's guard refuses; nothing reaches the harness.
-        let expected: BTreeSet<String> = ["sts.eu-west-1.amazonaws.com:443".to_owned()].into();
-        if outcome.foreign_hosts != expected {
+    let outside = outside_hosts(
+        [script, &outcome.refusal]
+            .into_iter()
+            .chain(outcome.curity.as_ref()),
+    );
+    if outcome.client.sdk.reads_endpoint_variables {
+        if !outside.is_empty() {
             fail(
                 "endpoint",
-                format!(
-                    "expected only the refused host {expected:?}, saw {:?}",
-                    outcome.foreign_hosts
-                ),
+                format!("requests for hosts outside this machine: {outside:?}"),
             );
         }
-        if outcome.arwwi_script + outcome.arwwi_refusal != 0 {
-            fail("endpoint", "an ARWWI reached the harness".into());
-        }
-        if script.steps.len() != 6 || script.steps.iter().any(|s| s["ok"] == true) {
+    } else {
+        // Through the HTTPS proxy: the SDK's own choice of AWS host names, tunnelled to the
+        // harness (the steps below succeed only if they were).
+        let aws: BTreeSet<String> = [
+            "sts.eu-west-1.amazonaws.com:443".to_owned(),
+            "dynamodb.eu-west-1.amazonaws.com:443".to_owned(),
+        ]
+        .into();
+        if !outside.is_subset(&aws) || !outside.contains("sts.eu-west-1.amazonaws.com:443") {
             fail(
-                "script",
-                format!("expected 6 failed steps\n{}", script.context()),
+                "endpoint",
+                format!("expected requests for {aws:?} through the proxy, saw {outside:?}"),
             );
         }
-        return failures;
-    }
-    if !outcome.foreign_hosts.is_empty() {
-        fail(
-            "endpoint",
-            format!(
-                "tried hosts outside this machine: {:?}",
-                outcome.foreign_hosts
-            ),
-        );
+        // Without the proxy and CA variables: ARWWI goes to the real regional STS host, which
+        // the program's network guard stops; nothing reaches the harness.
+        match &outcome.unproxied {
+            Some((run, arwwi)) => {
+                let expected: BTreeSet<String> =
+                    ["sts.eu-west-1.amazonaws.com:443".to_owned()].into();
+                let seen = outside_hosts([run]);
+                if seen != expected {
+                    fail(
+                        "unproxied",
+                        format!("expected only the stopped host {expected:?}, saw {seen:?}"),
+                    );
+                }
+                if *arwwi != 0 {
+                    fail("unproxied", "an ARWWI reached the harness".into());
+                }
+                if run.steps.len() != 6 || run.steps.iter().any(|s| s["ok"] == true) {
+                    fail(
+                        "unproxied",
+                        format!("expected 6 failed steps\n{}", run.context()),
+                    );
+                }
+            }
+            None => fail("unproxied", "not run".into()),
+        }
     }
     let expect_ok = |step: &str, detail: &dyn Fn(&str) -> bool| -> Option<String> {
         match script.step(step) {
@@ -777,6 +1074,13 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
         }
     }
     if let Some(run) = &outcome.sysprops {
+        let seen = outside_hosts([run]);
+        if !seen.is_empty() {
+            fail(
+                "sysprops",
+                format!("requests for hosts outside this machine: {seen:?}"),
+            );
+        }
         let expected = [
             ("get-caller-identity", None),
             ("put-item", None),
@@ -813,6 +1117,7 @@ fn judge(outcome: &Outcome, id_prefix: &str) -> Vec<String> {
             "the refused pod's ARWWI never reached the harness".into(),
         );
     }
+    failures.extend(judge_probes(outcome));
     failures
 }
 
@@ -848,21 +1153,26 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     doc.push_str("# SDK compatibility\n\n");
     doc.push_str(
         "Each SDK below runs the same script against the harness, unmodified and configured by \
-         nothing but the environment a pod gets from `irsa exec` / the pod-identity webhook \
-         (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_REGION`, `AWS_DEFAULT_REGION`, \
-         `AWS_STS_REGIONAL_ENDPOINTS`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, \
-         `AWS_ENDPOINT_URL_DYNAMODB`): credentials through the SDK's default chain, \
+         nothing but the environment a pod gets from `irsa exec` (its env file `DIR/env/<ns>/<sa>.env`): \
+         the pod-identity webhook's variables (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`, \
+         `AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_STS_REGIONAL_ENDPOINTS`), the endpoint \
+         variables `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`, and the \
+         HTTPS proxy and CA variables (`HTTPS_PROXY`, `https_proxy`, `NO_PROXY`, `no_proxy`, \
+         `AWS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`, `JAVA_TOOL_OPTIONS`; \
+         `docs/https-proxy.md`). The script: credentials through the SDK's default chain, \
          `GetCallerIdentity`, `PutItem`, `GetItem`, `Query` on `curity-accounts` and on its \
          index `userNameInitial-userName-index`, a `DeleteTable` the policy refuses, and the \
-         same calls for a service account the trust policy does not name. The programs are in \
-         `tests/interop/`; the suite is `cargo test -p irsa-tests --test it interop::`, part of \
-         `cargo test --workspace`.\n\n",
+         same calls for a service account the trust policy does not name. An SDK that reads the \
+         endpoint variables sends its calls to the harness's plain edge; one that predates them \
+         sends them to `sts.eu-west-1.amazonaws.com` and `dynamodb.eu-west-1.amazonaws.com`, \
+         through the harness's HTTPS proxy. The programs are in `tests/interop/`; the suite is \
+         `cargo test -p irsa-tests --test it interop::`, part of `cargo test --workspace`.\n\n",
     );
     doc.push_str("## Results\n\n");
     doc.push_str(
-        "| SDK | version | script (6 steps) | denied `DeleteTable` surfaced as | STS refusal surfaced as | ARWWI calls for the script | endpoints tried outside the harness |\n",
+        "| SDK | version | reaches the harness | script (6 steps) | denied `DeleteTable` surfaced as | STS refusal surfaced as | ARWWI calls for the script | without the proxy and CA variables |\n",
     );
-    doc.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    doc.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for o in outcomes {
         let passed = o.script.steps.iter().filter(|s| s["ok"] == true).count()
             + usize::from(
@@ -870,34 +1180,34 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
                     .step("delete-table-denied")
                     .is_some_and(|s| s["ok"] == false),
             );
-        let script = if o.client.sdk.reads_endpoint_variables {
-            format!("{passed}/6 as AWS would answer")
+        let through = if o.client.sdk.reads_endpoint_variables {
+            "endpoint variables"
         } else {
-            "not run: ARWWI went to the real STS host (refused by the suite's guard)".to_owned()
+            "HTTPS proxy"
         };
         let delete = o
             .script
             .step("delete-table-denied")
             .and_then(|s| s["code"].as_str())
             .map_or("—".to_owned(), |c| format!("`{c}`"));
-        let refusal = if o.client.sdk.reads_endpoint_variables {
-            refusal_surface(&o.refusal)
-                .unwrap_or_else(|e| format!("✗ {}", e.lines().next().unwrap_or_default()))
-        } else {
-            "—".to_owned()
-        };
-        let foreign = if o.foreign_hosts.is_empty() {
-            "none".to_owned()
-        } else {
-            o.foreign_hosts
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let refusal = refusal_surface(&o.refusal)
+            .unwrap_or_else(|e| format!("✗ {}", e.lines().next().unwrap_or_default()));
+        let unproxied = match &o.unproxied {
+            None => "the same (it reads the endpoint variables)".to_owned(),
+            Some((run, _)) => {
+                let hosts: Vec<String> = outside_hosts([run])
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect();
+                format!(
+                    "ARWWI sent to {} (stopped by the suite's guard)",
+                    hosts.join(", ")
+                )
+            }
         };
         let _ = writeln!(
             doc,
-            "| {} | {} | {script} | {delete} | {refusal} | {} | {foreign} |",
+            "| {} | {} | {through} | {passed}/6 as AWS would answer | {delete} | {refusal} | {} | {unproxied} |",
             o.client.sdk.name,
             o.script.version(),
             o.arwwi_script,
@@ -913,8 +1223,9 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     doc.push_str(
         "The calls of the Curity Identity Server's DynamoDB plugin (`curity-workload.md`), made \
          through Curity's own SDK by `tests/interop/java/src/CurityWorkload.java` under the \
-         suite's item-level policy on `table/curity-*`; `TransactWriteItems` is authorised per \
-         item.\n\n",
+         suite's item-level policy on `table/curity-*` (no `Scan`, no table outside the prefix); \
+         `TransactWriteItems` is authorised per item. 2.21.42, the version Curity pins, runs it \
+         through the HTTPS proxy with `irsa exec`'s environment alone.\n\n",
     );
     let javas: Vec<&Outcome> = outcomes.iter().filter(|o| o.curity.is_some()).collect();
     let _ = writeln!(
@@ -954,9 +1265,10 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     doc.push_str("## Credential refresh\n\n");
     doc.push_str(
         "Each SDK runs one long-lived process (the AWS CLI: one command per round, sharing one \
-         `HOME`) making one `GetItem` per round, on its own stack. Before a round the harness \
-         clock is moved so that the SDK's latest credentials are that far from their \
-         `Expiration`, and the SDK's own clock is moved with it: libfaketime \
+         `HOME`) making one `GetItem` per round, on its own stack, with `irsa exec`'s \
+         environment (so the SDKs without endpoint settings refresh through the proxy). Before \
+         a round the harness clock is moved so that the SDK's latest credentials are that far \
+         from their `Expiration`, and the SDK's own clock is moved with it: libfaketime \
          (`LD_PRELOAD`, `FAKETIME_TIMESTAMP_FILE`) for the Java, JavaScript, boto3 and CLI \
          processes; the SDK's clock hook `internal/sdk.NowTime` for Go, which reads the time \
          without libc; the config's `TimeSource` for Rust. The SDK decides on its own when to \
@@ -989,10 +1301,8 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
             counts.join(" / "),
         );
     }
-    doc.push_str(
-        "\nJava SDK 2.21.42 is not in this table: it cannot reach the harness from a pod's \
-         environment (below).\n\n",
-    );
+    doc.push('\n');
+    render_probes(&mut doc, outcomes);
     doc.push_str("## What each SDK reads\n\n");
     doc.push_str(
         "From `wire-contracts.md` §2 and the SDKs' sources; measured by the suite only where a cell says so.\n\n",
@@ -1015,30 +1325,106 @@ fn render_doc(outcomes: &[Outcome], refreshes: &[(Client, Vec<Round>)]) -> Strin
     doc
 }
 
+/// The measured table of the proxy and CA settings, one column per probe.
+fn render_probes(doc: &mut String, outcomes: &[Outcome]) {
+    doc.push_str("## Proxy and CA settings: what each SDK honours (measured)\n\n");
+    doc.push_str(
+        "Each cell is one run of the SDK's program in `probe` mode (one `GetCallerIdentity` \
+         through the default chain, as the trusted pod) with one setting varied and the rest \
+         held, every value taken from `irsa exec`'s environment (`irsa_tests::interop::PROBES`):\n\n\
+         * **proxy**: no endpoint variable, every CA setting, and one proxy setting (or none): \
+         does the SDK send its call for `sts.eu-west-1.amazonaws.com` through the proxy?\n\
+         * **CA**: one CA setting (or none), over the HTTPS edge (`AWS_ENDPOINT_URL*=https://127.0.0.1:<port>`, \
+         no proxy) where the SDK reads endpoint variables, else through the proxy with \
+         `irsa exec`'s proxy settings: does it trust the harness's certificate?\n\
+         * **no-proxy**: the HTTPS edge as endpoint with every proxy and CA setting, and one \
+         no-proxy setting (or none): does it keep the loopback endpoint off the proxy (which \
+         refuses a `CONNECT` to anything but the emulated AWS hosts)?\n\n\
+         `✓`: the harness answered. `direct`: the SDK connected to the AWS host itself; the \
+         program's network guard stopped it before any name was resolved (Java: a hosts file \
+         naming only loopback, `-Djdk.net.hosts.file`; Go: the transport's dialer; Node: \
+         `net.Socket`; Python: `socket.getaddrinfo` in a `sitecustomize.py`; Rust: the HTTP \
+         client's DNS resolver). `untrusted`: the TLS handshake with the harness's certificate \
+         failed. `proxied`: the loopback endpoint went to the proxy, which refused it. `—`: not \
+         applicable (a JVM property, or no endpoint variable to name the HTTPS edge with). The \
+         suite fails when a cell differs from the matrix's `honours` list for that SDK. Java \
+         2.28.1 is not probed: its HTTP stack is the current version's.\n\n",
+    );
+    let columns: Vec<&Probe> = interop::PROBES.iter().collect();
+    let _ = writeln!(
+        doc,
+        "| SDK | version | {} |",
+        columns
+            .iter()
+            .map(|p| format!("`{}`", p.id))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(doc, "| --- | --- |{}", " --- |".repeat(columns.len()));
+    let probed: Vec<&Outcome> = outcomes.iter().filter(|o| o.client.sdk.probed).collect();
+    for o in &probed {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|column| {
+                o.probes
+                    .iter()
+                    .find(|(p, _)| p.id == column.id)
+                    .map_or("—".to_owned(), |(_, run)| reach(run).cell())
+            })
+            .collect();
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {} |",
+            o.client.sdk.name,
+            o.script.version(),
+            cells.join(" | ")
+        );
+    }
+    doc.push_str("\nWhat the measurements show (and the sources that explain them):\n\n");
+    let mut notes: Vec<(&str, Vec<String>)> = Vec::new();
+    for o in &probed {
+        let sdk = format!("{} {}", o.client.sdk.name, o.script.version());
+        let note = o.client.sdk.notes.transport;
+        match notes.iter_mut().find(|(n, _)| *n == note) {
+            Some((_, sdks)) => sdks.push(sdk),
+            None => notes.push((note, vec![sdk])),
+        }
+    }
+    for (note, sdks) in notes {
+        let _ = writeln!(doc, "* **{}**: {note}.", sdks.join(", "));
+    }
+    doc.push('\n');
+}
+
 const JAVA_FINDING: &str = "
-## Curity and Java SDK v2 2.21.42: pointing it at the harness
+## Curity and Java SDK v2 2.21.42
 
 Curity's DynamoDB plugin pins Java SDK v2 **2.21.42**. That version reads **no** endpoint
 setting from the environment: it has no `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_<SERVICE>` variable,
 no `aws.endpointUrl*` system property and no `endpoint_url` profile key (its `SdkSystemSetting`
 lists none; service-specific endpoint overrides arrived in **2.28.1**, aws/aws-sdk-java-v2 PR
-#5562). The suite measures it: with the pod's environment, 2.21.42 sends
-`AssumeRoleWithWebIdentity` to `sts.eu-west-1.amazonaws.com:443`, which the client program's
-guard refuses, and nothing reaches the harness. 2.28.1 and the current version send every call
-to the harness from the same environment.
+#5562). With the pod's variables alone it sends `AssumeRoleWithWebIdentity` to
+`sts.eu-west-1.amazonaws.com:443` (above: stopped by the suite's guard).
 
-What works without touching Curity's code:
+With `irsa exec`'s environment it reaches the harness **unmodified**, through the HTTPS proxy:
+`JAVA_TOOL_OPTIONS` carries the proxy properties (its Apache HTTP client reads the
+`http.proxyHost` pair, see the measurements) and the PKCS#12 trust store holding the harness's
+CA, so the web-identity call goes to `sts.eu-west-1.amazonaws.com` and the DynamoDB calls to
+`dynamodb.eu-west-1.amazonaws.com`, both tunnelled to the harness. The suite runs the script,
+the refusal, the Curity workload and the refresh rounds on it that way. For a Curity container,
+mount the CA's trust store and give it that `JAVA_TOOL_OPTIONS` with the proxy address the
+container can reach (`irsa env --format docker` prints the set; `docs/https-proxy.md`).
+
+Without the proxy (only endpoint settings) there are two ways, both outside Curity's own
+configuration for STS:
 
 * **DynamoDB**: Curity's own DynamoDB endpoint setting (the one endpoint it lets you override)
   pointed at the harness's URL.
-* **STS** (the web-identity call): run Curity's DynamoDB plugin with Java SDK v2 **2.28.1 or
-  newer** on its classpath (replace the SDK jars the plugin ships with a newer release of the
-  same artifacts). Then `AWS_ENDPOINT_URL_STS` (as `irsa exec` sets it), or the JVM system
-  property `-Daws.endpointUrlSts=<harness URL>`, points the web-identity provider at the harness,
-  and `AWS_ENDPOINT_URL_DYNAMODB` or `-Daws.endpointUrlDynamoDb=<harness URL>` (that case:
-  `aws.endpointUrlDynamodb` is ignored) points DynamoDB there too. The suite runs the script
-  both ways on 2.28.1 and the current version. With 2.21.42 itself there is no setting at all
-  for the STS endpoint of the web-identity provider.
+* **STS**: Java SDK v2 **2.28.1 or newer** on the plugin's classpath (replacing the SDK jars
+  the plugin ships); then `AWS_ENDPOINT_URL_STS`, or `-Daws.endpointUrlSts=<harness URL>`,
+  points the web-identity provider at the harness, and `AWS_ENDPOINT_URL_DYNAMODB` or
+  `-Daws.endpointUrlDynamoDb=<harness URL>` (that case: `aws.endpointUrlDynamodb` is ignored)
+  DynamoDB. The suite runs the script both ways on 2.28.1 and the current version.
 ";
 
 /// The refresh rounds: the name, and how many seconds before the `Expiration` of the SDK's
@@ -1252,10 +1638,13 @@ async fn start_driver(
     id: &str,
     offset: Arc<AtomicI64>,
 ) -> Driver {
-    let env = stack.pod_env(TRUSTED.0, TRUSTED.1).expect("pod env");
-    let home = stack.state_dir().join("home-refresh");
-    std::fs::create_dir_all(&home).expect("a fresh HOME");
-    let mut faked = child_env(&env, &home);
+    let env = exec_env(stack, TRUSTED);
+    let home = fresh_home(stack, "refresh");
+    let suite = match &client.runner {
+        Runner::Program { env, .. } | Runner::AwsCli { env, .. } => env.clone(),
+        Runner::Rust => Vec::new(),
+    };
+    let mut faked = child_env(&env, &home, &suite);
     faked.extend([
         ("LD_PRELOAD".to_owned(), faketime.display().to_string()),
         (
@@ -1266,10 +1655,12 @@ async fn start_driver(
         ("FAKETIME_DONT_FAKE_MONOTONIC".to_owned(), "1".to_owned()),
     ]);
     match &client.runner {
-        Runner::Program { program, args } => {
+        Runner::Program { program, args, .. } => {
             let env = match client.sdk.clock {
                 ClockControl::Libfaketime => faked,
-                ClockControl::ClockHook | ClockControl::TimeSource => child_env(&env, &home),
+                ClockControl::ClockHook | ClockControl::TimeSource => {
+                    child_env(&env, &home, &suite)
+                }
             };
             let stderr = std::fs::File::create(stack.state_dir().join("refresh.stderr"))
                 .expect("stderr file");
@@ -1293,7 +1684,7 @@ async fn start_driver(
                 seen: String::new(),
             }))
         }
-        Runner::AwsCli { aws } => Driver::Cli {
+        Runner::AwsCli { aws, .. } => Driver::Cli {
             aws: aws.clone(),
             env: faked,
         },
@@ -1410,6 +1801,12 @@ async fn every_sdk_runs_the_irsa_script_against_the_harness() {
             o.arwwi_script,
             o.arwwi_refusal
         );
+        let probes: Vec<String> = o
+            .probes
+            .iter()
+            .map(|(p, run)| format!("{}={}", p.id, reach(run).cell()))
+            .collect();
+        println!("interop: probes {}: {}", o.client.label, probes.join(", "));
         failures.extend(judge(o, &name));
     }
     assert!(
@@ -1425,10 +1822,8 @@ async fn every_sdk_runs_the_irsa_script_against_the_harness() {
         .unwrap_or_else(|e| panic!("the refresh rounds need libfaketime: {e:#}"));
     let mut tasks = tokio::task::JoinSet::new();
     for (order, o) in outcomes.iter().enumerate() {
-        if o.client.sdk.reads_endpoint_variables {
-            let (client, faketime) = (o.client.clone(), faketime.clone());
-            tasks.spawn(async move { (order, refresh(client, faketime).await) });
-        }
+        let (client, faketime) = (o.client.clone(), faketime.clone());
+        tasks.spawn(async move { (order, refresh(client, faketime).await) });
     }
     let mut refreshes = Vec::new();
     while let Some(done) = tasks.join_next().await {

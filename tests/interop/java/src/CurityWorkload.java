@@ -3,8 +3,12 @@
 // start-up DescribeTable, an account created by a TransactWriteItems of Puts guarded by
 // attribute_not_exists, the same create refused by its condition, the password-check GetItem
 // with a projection, an index Query with begins_with and Select=COUNT, a version-guarded update,
-// the per-login conditional writes on curity-sessions, and a TransactWriteItems of Deletes. One
-// JSON line per step, like Interop.
+// the per-login conditional writes on curity-sessions, and a TransactWriteItems of Deletes; then
+// what the least-privilege policy refuses it (curity-workload.md's negative cases): a Scan (the
+// server's `allow-table-scans` is off, the policy grants none), the accounts table of a
+// deployment with a table prefix (`prod-curity-accounts`, outside `table/curity-*`), and an
+// account-creating TransactWriteItems with one item on that table (authorised per item, so the
+// whole transaction is refused). One JSON line per step, like Interop.
 
 import java.util.List;
 import java.util.Map;
@@ -93,6 +97,19 @@ final class CurityWorkload {
             ddb.transactWriteItems(r -> r.transactItems(List.of(
                     delete(accountId), delete("un#" + user), delete("em#" + email))));
             return "3 items";
+        });
+        Interop.step("curity-scan-refused", () -> ddb.scan(r -> r.tableName("curity-accounts"))
+                .count() + "");
+        Interop.step("curity-prefixed-table-refused", () -> ddb.getItem(r -> r
+                .tableName("prod-curity-accounts").key(Map.of("pk", s(accountId)))
+                .consistentRead(true)).hasItem() + "");
+        Interop.step("curity-transaction-outside-policy-refused", () -> {
+            ddb.transactWriteItems(r -> r.transactItems(List.of(
+                    put(account),
+                    TransactWriteItem.builder().put(Put.builder().tableName("prod-curity-accounts")
+                            .item(Map.of("pk", s("un#" + user), "accountId", s(id)))
+                            .conditionExpression("attribute_not_exists(pk)").build()).build())));
+            return "2 items";
         });
     }
 }

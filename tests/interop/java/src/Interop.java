@@ -3,7 +3,8 @@
 // prints one JSON line per step. It decides nothing: the Rust test compares what it saw with what
 // AWS would answer.
 //
-// Usage: java Interop allowed <id> | refused <id> | refresh <id> | curity <id>
+// Usage: java Interop allowed <id> | refused <id> | refresh <id> | curity <id> | probe <id>
+// (probe: one GetCallerIdentity through the default chain, for the environment measurements)
 // (curity: the calls of ../shared/docs/curity-workload.md, see CurityWorkload.java)
 // (refresh: one GetItem per line `ROUND OFFSET_SECONDS` read from stdin, until stdin closes; the
 // offset is for programs that move their own clock: this one runs under libfaketime)
@@ -101,6 +102,14 @@ public final class Interop {
         String mode = args[0];
         String id = args[1];
         String pk = "un#" + id;
+        if (mode.equals("probe")) {
+            step("probe", () -> {
+                try (StsClient sts = StsClient.create()) {
+                    return sts.getCallerIdentity().arn();
+                }
+            });
+            return;
+        }
         if (mode.equals("refused")) {
             step("sts-refusal", () -> {
                 try (StsClient sts = StsClient.create()) {

@@ -5,20 +5,17 @@
 // That is how the suite observes which endpoint a given SDK version chose, and why nothing can
 // reach `*.amazonaws.com` even when an SDK version ignores an endpoint variable.
 //
-// One exception: a request for another host is let through when the JVM's default trust store
-// holds nothing but irsa-harness local CAs (the `JAVA_TOOL_OPTIONS` of `irsa exec`, for the
-// harness's HTTPS proxy). Then no TLS handshake with a real AWS host can complete, so nothing
-// can be sent there even if the SDK ignored the proxy: the request either goes through the
-// harness's proxy or fails in the handshake.
+// One exception, for the harness's HTTPS proxy: a request for another host is let through when
+// the JVM resolves host names only from a hosts file naming nothing but loopback
+// (`-Djdk.net.hosts.file`, which the suite passes on the command line whenever the environment
+// has proxy settings). Then no connection can leave this machine even if the SDK ignored the
+// proxy: the request either goes through a proxy on this machine or fails to resolve its host
+// (`UnknownHostException`), before any packet is sent.
 
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
 
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -28,23 +25,23 @@ import software.amazon.awssdk.core.util.VersionInfo;
 import software.amazon.awssdk.http.SdkHttpRequest;
 
 public final class LoopbackOnly implements ExecutionInterceptor {
-    /** Whether the JVM's default trust managers accept only certificates of irsa-harness CAs. */
-    static boolean trustsOnlyTheHarness() {
+    /**
+     * Whether the JVM resolves names only from a hosts file (`jdk.net.hosts.file`) whose every
+     * entry is a loopback address: then no host name outside this machine resolves.
+     */
+    static boolean resolvesOnlyLoopback() {
+        String file = System.getProperty("jdk.net.hosts.file");
+        if (file == null) return false;
         try {
-            TrustManagerFactory factory =
-                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init((KeyStore) null);
-            int issuers = 0;
-            for (TrustManager manager : factory.getTrustManagers()) {
-                if (!(manager instanceof X509TrustManager)) return false;
-                for (X509Certificate ca : ((X509TrustManager) manager).getAcceptedIssuers()) {
-                    if (!ca.getSubjectX500Principal().getName().contains("CN=irsa-harness local CA")) {
-                        return false;
-                    }
-                    issuers++;
-                }
+            int entries = 0;
+            for (String line : Files.readAllLines(Path.of(file))) {
+                String entry = line.replaceAll("#.*", "").trim();
+                if (entry.isEmpty()) continue;
+                String address = entry.split("\\s+")[0];
+                if (!(address.startsWith("127.") || address.equals("::1"))) return false;
+                entries++;
             }
-            return issuers > 0;
+            return entries > 0;
         } catch (Exception e) {
             return false;
         }
@@ -56,7 +53,7 @@ public final class LoopbackOnly implements ExecutionInterceptor {
         SdkHttpRequest request = context.httpRequest();
         String host = request.host();
         boolean loopback = host.equals("127.0.0.1") || host.equals("localhost");
-        boolean local = loopback || trustsOnlyTheHarness();
+        boolean local = loopback || resolvesOnlyLoopback();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("event", "request");
         out.put("sdk", "java");
@@ -65,7 +62,7 @@ public final class LoopbackOnly implements ExecutionInterceptor {
         out.put("operation", attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
         out.put("host", host + ":" + request.port());
         out.put("sent", local);
-        out.put("via_harness_ca_only", !loopback && local);
+        out.put("via_loopback_resolution_only", !loopback && local);
         Interop.emit(out);
         if (!local) {
             throw new IllegalStateException("irsa-harness interop: refused to send a request to `"
