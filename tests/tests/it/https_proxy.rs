@@ -12,9 +12,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::tls::TrustStore;
 use irsa_harness::stack::Stack;
+use irsa_tests::tls::{client, http_client};
 use irsa_tests::{pod_config_loader, s, world_path};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -39,56 +39,9 @@ async fn stack(name: &str, inline: Option<&str>) -> Stack {
     irsa_tests::start_world_stack(world, name).await
 }
 
-/// An HTTP client trusting only the stack's local CA, through its proxy when `proxy`.
-fn http_client(
-    stack: &Stack,
-    proxy: bool,
-) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    let trust =
-        TrustStore::empty().with_pem_certificate(stack.local_ca().certificate_pem().as_bytes());
-    client(trust, proxy.then(|| stack.proxy_url()))
-}
-
-/// An HTTPS client with `trust`, through the HTTPS proxy at `proxy` when given.
-fn client(
-    trust: TrustStore,
-    proxy: Option<String>,
-) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .expect("tls context");
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, _| {
-        let mut builder = aws_smithy_http_client::Connector::builder();
-        if let Some(settings) = settings {
-            builder = builder.connector_settings(settings.clone());
-        }
-        if let Some(proxy) = &proxy {
-            builder = builder.proxy_config(ProxyConfig::https(proxy.as_str()).expect("proxy url"));
-        }
-        builder
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context.clone())
-            .build()
-    })
-}
-
 /// The pod's variables with the endpoint variables set to `endpoint`, or removed (`None`).
 fn pod_vars(stack: &Stack, endpoint: Option<&str>) -> Vec<(String, String)> {
-    stack
-        .pod_env(POD.0, POD.1)
-        .expect("pod env")
-        .into_iter()
-        .filter_map(
-            |(k, v)| match (k.starts_with("AWS_ENDPOINT_URL"), endpoint) {
-                (false, _) => Some((k, v)),
-                (true, Some(e)) => Some((k, e.to_owned())),
-                (true, None) => None,
-            },
-        )
-        .collect()
+    irsa_tests::tls::pod_vars(stack, POD, endpoint)
 }
 
 fn arwwi_calls(state_dir: &Path) -> usize {
