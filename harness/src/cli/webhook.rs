@@ -214,19 +214,9 @@ pub async fn serve_tls(
     stop: impl Future<Output = ()>,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let mut connections = tokio::task::JoinSet::new();
-    tokio::pin!(stop);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            () = &mut stop => break,
-        };
-        let Ok((tcp, peer)) = accepted else {
-            continue;
-        };
+    crate::stack::https_front::serve_connections(listener, stop, move |tcp, peer| {
         let (acceptor, app) = (acceptor.clone(), app.clone());
-        connections.spawn(async move {
+        async move {
             let stream = match acceptor.accept(tcp).await {
                 Ok(stream) => stream,
                 Err(e) => {
@@ -238,9 +228,9 @@ pub async fn serve_tls(
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
-        });
-    }
-    connections.abort_all();
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

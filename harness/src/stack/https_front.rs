@@ -90,6 +90,24 @@ pub async fn serve(
     front: Arc<Front>,
     stop: impl Future<Output = ()>,
 ) {
+    serve_connections(listener, stop, move |tcp, peer| {
+        let _ = tcp.set_nodelay(true);
+        accept(Arc::clone(&front), tcp, peer)
+    })
+    .await;
+}
+
+/// Accept on `listener` until `stop` resolves, each connection served by its own task made by
+/// `connection`; at `stop` the open connections are dropped. The accept loop of the edge and
+/// of the webhook's HTTPS port.
+pub(crate) async fn serve_connections<F, C>(
+    listener: tokio::net::TcpListener,
+    stop: impl Future<Output = ()>,
+    connection: F,
+) where
+    F: Fn(tokio::net::TcpStream, SocketAddr) -> C,
+    C: Future<Output = ()> + Send + 'static,
+{
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(stop);
     loop {
@@ -101,8 +119,7 @@ pub async fn serve(
         let Ok((tcp, peer)) = accepted else {
             continue;
         };
-        let _ = tcp.set_nodelay(true);
-        connections.spawn(accept(Arc::clone(&front), tcp, peer));
+        connections.spawn(connection(tcp, peer));
     }
     connections.abort_all();
 }
