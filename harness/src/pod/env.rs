@@ -137,3 +137,46 @@ pub fn admin_env(world: &World, endpoint: &str) -> Option<Vec<(String, String)>>
     env.push(("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()));
     Some(env)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The refresher replaces a token while SDKs read it: a reader must only ever see a whole
+    /// token, the old or the new (the file is renamed into place, never rewritten in place).
+    #[test]
+    fn a_reader_never_sees_a_partial_token_while_it_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("irsa-token-test-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("eks.amazonaws.com/serviceaccount/token");
+        let (short, long) = ("a".repeat(900), "b".repeat(40_000));
+        write_token(&path, &short).unwrap();
+        let writer = {
+            let (path, short, long) = (path.clone(), short.clone(), long.clone());
+            std::thread::spawn(move || {
+                for i in 0..400 {
+                    write_token(&path, if i % 2 == 0 { &long } else { &short }).unwrap();
+                }
+            })
+        };
+        let (mut reads, mut saw_long) = (0, false);
+        while !writer.is_finished() || reads < 400 {
+            let token = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                token == short || token == long,
+                "read a token of {} bytes, neither whole token",
+                token.len()
+            );
+            saw_long |= token == long;
+            reads += 1;
+        }
+        writer.join().unwrap();
+        assert!(saw_long, "the reader never saw a replacement");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != "token")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
