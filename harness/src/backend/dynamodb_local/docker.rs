@@ -197,11 +197,52 @@ pub fn container_cmd() -> [&'static str; 5] {
 
 /// The container request: pinned image and tag, our command, port 8000 exposed on a free host
 /// port. Readiness is polled by the caller, not by testcontainers.
-pub fn container_request() -> ContainerRequest<GenericImage> {
-    GenericImage::new(DOCKER_IMAGE, DOCKER_TAG)
+///
+/// DynamoDB Local checks no credentials, so whoever reaches its port bypasses the gateway. With
+/// an engine on this machine (`loopback`) the port is published on the host's `127.0.0.1` only
+/// (Docker's `HostIp`), not on every interface as testcontainers does by default; an engine on
+/// another host (`DOCKER_HOST=tcp://…`) must publish it where this machine can reach it.
+pub fn container_request(loopback: bool) -> ContainerRequest<GenericImage> {
+    let request = GenericImage::new(DOCKER_IMAGE, DOCKER_TAG)
         .with_exposed_port(container_port())
         .with_cmd(container_cmd())
-        .with_startup_timeout(Duration::from_secs(120))
+        .with_startup_timeout(Duration::from_secs(120));
+    if loopback {
+        request.with_host_config_modifier(publish_on_loopback)
+    } else {
+        request
+    }
+}
+
+/// Publish the container port on the host's loopback address only, at a port Docker chooses
+/// (an empty `HostPort`).
+fn publish_on_loopback(host_config: &mut testcontainers::bollard::models::HostConfig) {
+    let binding = testcontainers::bollard::models::PortBinding {
+        host_ip: Some("127.0.0.1".to_owned()),
+        host_port: Some(String::new()),
+    };
+    host_config.publish_all_ports = Some(false);
+    host_config.port_bindings = Some(
+        [(container_port().to_string(), Some(vec![binding]))]
+            .into_iter()
+            .collect(),
+    );
+}
+
+/// Whether the engine runs on this machine (a Unix socket, or TCP to a loopback address), so
+/// that its host's `127.0.0.1` is ours.
+pub fn engine_is_local(host: &DockerHost) -> bool {
+    match host {
+        DockerHost::Unix(_) => true,
+        DockerHost::Tcp { addr, .. } => {
+            let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    }
 }
 
 /// The container port as testcontainers names it.
@@ -215,7 +256,8 @@ pub(super) async fn start_docker() -> Result<DynamoDbLocal, RouteFailure> {
     probe_engine(&host)
         .await
         .map_err(RouteFailure::NoDockerEngine)?;
-    let container = tokio::time::timeout(DOCKER_START_TIMEOUT, container_request().start())
+    let request = container_request(engine_is_local(&host));
+    let container = tokio::time::timeout(DOCKER_START_TIMEOUT, request.start())
         .await
         .map_err(|_| RouteFailure::ContainerTimeout(DOCKER_START_TIMEOUT))?
         .map_err(RouteFailure::Container)?;
@@ -252,7 +294,7 @@ mod tests {
 
     #[test]
     fn container_request_pins_the_jar_version_and_runs_in_memory_shared() {
-        let request = container_request();
+        let request = container_request(false);
         assert_eq!(request.image().name(), "amazon/dynamodb-local");
         assert_eq!(request.image().tag(), "3.3.1");
         let cmd: Vec<String> = request.cmd().map(|c| c.into_owned()).collect();
@@ -268,6 +310,37 @@ mod tests {
         );
         assert_eq!(request.image().expose_ports(), &[ContainerPort::Tcp(8000)]);
         assert!(request.ports().is_none(), "host port must be chosen freely");
+    }
+
+    #[test]
+    fn a_local_engine_publishes_the_backend_on_loopback_only() {
+        assert!(container_request(true).host_config_modifier().is_some());
+        assert!(container_request(false).host_config_modifier().is_none());
+        let mut host_config = testcontainers::bollard::models::HostConfig {
+            publish_all_ports: Some(true),
+            ..Default::default()
+        };
+        publish_on_loopback(&mut host_config);
+        assert_eq!(host_config.publish_all_ports, Some(false));
+        let bindings = host_config.port_bindings.unwrap();
+        assert_eq!(bindings.len(), 1);
+        let binding = &bindings["8000/tcp"].as_ref().unwrap()[0];
+        assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(binding.host_port.as_deref(), Some(""));
+        assert!(engine_is_local(&DockerHost::Unix("/var/run/docker.sock".into())));
+        for (addr, local) in [
+            ("127.0.0.1:2375", true),
+            ("localhost:2375", true),
+            ("[::1]:2375", true),
+            ("10.0.0.1:2376", false),
+            ("docker.example:2376", false),
+        ] {
+            let host = DockerHost::Tcp {
+                addr: addr.to_owned(),
+                tls: false,
+            };
+            assert_eq!(engine_is_local(&host), local, "{addr}");
+        }
     }
 
     #[test]
