@@ -7,7 +7,9 @@
 //!
 //!   cargo bench -p irsa-tests --bench transport [-- --rounds N --calls M]
 //!
-//! Prints each path's p50 and p90 and their ratio to plain HTTP's p50.
+//! Prints each path's p50 and p90 and their ratio to plain HTTP's p50, and the median over the
+//! rounds of each round's own ratio (each round measures the paths within a second of each
+//! other, so a change in the machine's load between rounds cancels out of it).
 
 use std::time::{Duration, Instant};
 
@@ -95,6 +97,7 @@ async fn run(rounds: usize, calls: usize) {
         }
     }
     let mut latencies: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds * calls); clients.len()];
+    let mut round_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); clients.len()];
     for round in 0..rounds {
         // Rotate which path goes first, so no path always runs on the freshest caches.
         for k in 0..clients.len() {
@@ -108,14 +111,23 @@ async fn run(rounds: usize, calls: usize) {
                 latencies[i].push(start.elapsed());
             }
         }
+        let round_p50 = |i: usize| {
+            let mut this_round = latencies[i][round * calls..].to_vec();
+            this_round.sort();
+            percentile(&this_round, 0.5).as_secs_f64()
+        };
+        let plain = round_p50(0);
+        for (i, ratios) in round_ratios.iter_mut().enumerate() {
+            ratios.push(round_p50(i) / plain);
+        }
     }
     let mut p50_plain = Duration::ZERO;
     println!(
         "GetItem from the Rust SDK, {rounds} interleaved rounds of {calls} calls per path, one keep-alive connection each"
     );
     println!(
-        "{:<12} {:>10} {:>10} {:>14}",
-        "path", "p50", "p90", "p50 / plain"
+        "{:<12} {:>10} {:>10} {:>14} {:>22}",
+        "path", "p50", "p90", "p50 / plain", "median round's ratio"
     );
     for (i, (label, _)) in clients.iter().enumerate() {
         let mut sorted = latencies[i].clone();
@@ -124,11 +136,14 @@ async fn run(rounds: usize, calls: usize) {
         if i == 0 {
             p50_plain = p50;
         }
+        let mut ratios = round_ratios[i].clone();
+        ratios.sort_by(f64::total_cmp);
         println!(
-            "{label:<12} {:>8.3}ms {:>8.3}ms {:>14.3}",
+            "{label:<12} {:>8.3}ms {:>8.3}ms {:>14.3} {:>22.3}",
             p50.as_secs_f64() * 1e3,
             p90.as_secs_f64() * 1e3,
-            p50.as_secs_f64() / p50_plain.as_secs_f64()
+            p50.as_secs_f64() / p50_plain.as_secs_f64(),
+            ratios[ratios.len() / 2]
         );
     }
     stack.shutdown().await;
