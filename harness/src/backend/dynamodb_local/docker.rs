@@ -327,7 +327,9 @@ mod tests {
         let binding = &bindings["8000/tcp"].as_ref().unwrap()[0];
         assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(binding.host_port.as_deref(), Some(""));
-        assert!(engine_is_local(&DockerHost::Unix("/var/run/docker.sock".into())));
+        assert!(engine_is_local(&DockerHost::Unix(
+            "/var/run/docker.sock".into()
+        )));
         for (addr, local) in [
             ("127.0.0.1:2375", true),
             ("localhost:2375", true),
